@@ -1,0 +1,372 @@
+"""The Array: a mutable handle on an immutable graph node.
+
+Operations on Arrays never compute; they build nodes. The value is computed at a
+materialization point (``np.asarray``, ``bool``, ``float``, ``repr``, ...) and kept
+on the node, so an array computes at most once.
+
+In-place operators (``a += 1``) rebind the handle to a new node, so every name
+bound to the same Array object sees the change, as with NumPy.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from ._devices import CPU, Device
+from ._errors import located
+
+_OPERAND_TYPES = (builtins.bool, int, float, complex, np.ndarray, np.generic, list, tuple)
+_API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12", None)
+
+
+class Array:
+    """A lazy n-dimensional array. Build one with ``xp.asarray`` or any namespace function.
+
+    >>> import lazyarr as xp
+    >>> a = xp.asarray([1.0, 2.0, 3.0])
+    >>> b = xp.exp(a) + a ** 10     # a graph; nothing computed yet
+    >>> b.shape, b.dtype
+    ((3,), dtype('float64'))
+    """
+
+    __slots__ = ("__weakref__", "_node")
+    __hash__ = None  # like NumPy arrays: == is elementwise, so arrays are not hashable
+    # NOTE: makes NumPy defer to our reflected operators (``np_array + lazy``).
+    __array_priority__ = 1000
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("Arrays are not constructed directly; use lazyarr.asarray(...)")
+
+    @classmethod
+    def _new(cls, node) -> Array:
+        a = object.__new__(cls)
+        a._node = node
+        return a
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def dtype(self) -> np.dtype:
+        return self._node.dtype
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._node.shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self._node.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self._node.shape)
+
+    @property
+    def device(self) -> Device:
+        return CPU
+
+    @property
+    def T(self) -> Array:  # noqa: N802 - the standard's name
+        return _manip.permute_dims(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Array:  # noqa: N802
+        return _linalg.matrix_transpose(self)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def astype(self, dtype: Any, /, *, copy: builtins.bool = True, device: Any = None) -> Array:
+        return _dtf.astype(self, dtype, copy=copy, device=device)
+
+    def to_device(self, device: Any, /, *, stream: Any = None) -> Array:
+        if device != CPU and device not in ("cpu", None):
+            raise located(ValueError, f"unsupported device {device!r}; available: {CPU}")
+        return self
+
+    def __array_namespace__(self, /, *, api_version: str | None = None):
+        if api_version not in _API_VERSIONS:
+            raise ValueError(f"unsupported array API version {api_version!r}")
+        import lazyarr
+
+        return lazyarr
+
+    # ------------------------------------------------------------------ materialization
+    def _value(self) -> np.ndarray:
+        """The computed value (read-only), computing it if needed."""
+        node = self._node
+        if node.value is None:
+            materialize((node,))
+        return node.value
+
+    def __array__(self, dtype: Any = None, copy: builtins.bool | None = None) -> np.ndarray:
+        value = self._value()
+        if dtype is not None and value.dtype != dtype:
+            if copy is False:
+                raise ValueError("converting the dtype requires a copy")
+            return value.astype(dtype)
+        return value.copy() if copy else value
+
+    def __bool__(self) -> builtins.bool:
+        return builtins.bool(self._value())
+
+    def __int__(self) -> int:
+        return int(self._value())
+
+    def __float__(self) -> float:
+        return float(self._value())
+
+    def __complex__(self) -> complex:
+        return complex(self._value())
+
+    def __index__(self) -> int:
+        return operator.index(self._value())
+
+    def __repr__(self) -> str:
+        value = self._value()
+        body = np.array2string(value, separator=", ", prefix="Array(")
+        return f"Array({body}, dtype={value.dtype})"
+
+    def __str__(self) -> str:
+        return str(self._value())
+
+    def __dlpack__(
+        self,
+        /,
+        *,
+        stream: Any = None,
+        max_version: Any = None,
+        dl_device: Any = None,
+        copy: builtins.bool | None = None,
+    ):
+        value = self._value()
+        kwargs = {"max_version": max_version, "dl_device": dl_device, "copy": copy}
+        try:
+            return value.__dlpack__(stream=stream, **kwargs)
+        except BufferError:
+            # NOTE: the legacy protocol cannot mark our read-only buffers; export a copy.
+            if copy is False:
+                raise
+            return value.copy().__dlpack__(stream=stream, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)  # kDLCPU, device 0
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
+        """``np.exp(lazy)`` stays lazy; other ufunc uses compute through NumPy."""
+        name = _UFUNC_NAMES.get(ufunc)
+        if method == "__call__" and name is not None and not kwargs:
+            return _builder.elementwise(name, *inputs)
+        args = [np.asarray(x) if isinstance(x, Array) else x for x in inputs]
+        return getattr(ufunc, method)(*args, **kwargs)
+
+    # ------------------------------------------------------------------ indexing
+    def __getitem__(self, key: Any, /) -> Array:
+        return _indexing.getitem(self, key)
+
+    # ------------------------------------------------------------------ operators
+    def __neg__(self) -> Array:
+        return _builder.elementwise("negative", self)
+
+    def __pos__(self) -> Array:
+        return _builder.elementwise("positive", self)
+
+    def __abs__(self) -> Array:
+        return _builder.elementwise("abs", self)
+
+    def __invert__(self) -> Array:
+        return _builder.elementwise("bitwise_invert", self)
+
+    def __matmul__(self, other: Any, /) -> Array:
+        if not isinstance(other, (Array, np.ndarray, list, tuple)):
+            return NotImplemented
+        return _linalg.matmul(self, _operand(other))
+
+    def __rmatmul__(self, other: Any, /) -> Array:
+        if not isinstance(other, (Array, np.ndarray, list, tuple)):
+            return NotImplemented
+        return _linalg.matmul(_operand(other), self)
+
+    def __imatmul__(self, other: Any, /) -> Array:
+        return self._rebind(self.__matmul__(other), "@=")
+
+    def _op(self, name: str, other: Any) -> Array:
+        if not isinstance(other, (Array, *_OPERAND_TYPES)):
+            return NotImplemented
+        return _builder.elementwise(name, self, _operand(other))
+
+    def _rop(self, name: str, other: Any) -> Array:
+        if not isinstance(other, (Array, *_OPERAND_TYPES)):
+            return NotImplemented
+        return _builder.elementwise(name, _operand(other), self)
+
+    def _iop(self, name: str, other: Any, symbol: str) -> Array:
+        return self._rebind(self._op(name, other), symbol)
+
+    def __add__(self, other: Any, /) -> Array:
+        return self._op("add", other)
+
+    def __radd__(self, other: Any, /) -> Array:
+        return self._rop("add", other)
+
+    def __iadd__(self, other: Any, /) -> Array:
+        return self._iop("add", other, "+=")
+
+    def __sub__(self, other: Any, /) -> Array:
+        return self._op("subtract", other)
+
+    def __rsub__(self, other: Any, /) -> Array:
+        return self._rop("subtract", other)
+
+    def __isub__(self, other: Any, /) -> Array:
+        return self._iop("subtract", other, "-=")
+
+    def __mul__(self, other: Any, /) -> Array:
+        return self._op("multiply", other)
+
+    def __rmul__(self, other: Any, /) -> Array:
+        return self._rop("multiply", other)
+
+    def __imul__(self, other: Any, /) -> Array:
+        return self._iop("multiply", other, "*=")
+
+    def __truediv__(self, other: Any, /) -> Array:
+        return self._op("divide", other)
+
+    def __rtruediv__(self, other: Any, /) -> Array:
+        return self._rop("divide", other)
+
+    def __itruediv__(self, other: Any, /) -> Array:
+        return self._iop("divide", other, "/=")
+
+    def __floordiv__(self, other: Any, /) -> Array:
+        return self._op("floor_divide", other)
+
+    def __rfloordiv__(self, other: Any, /) -> Array:
+        return self._rop("floor_divide", other)
+
+    def __ifloordiv__(self, other: Any, /) -> Array:
+        return self._iop("floor_divide", other, "//=")
+
+    def __mod__(self, other: Any, /) -> Array:
+        return self._op("remainder", other)
+
+    def __rmod__(self, other: Any, /) -> Array:
+        return self._rop("remainder", other)
+
+    def __imod__(self, other: Any, /) -> Array:
+        return self._iop("remainder", other, "%=")
+
+    def __pow__(self, other: Any, /) -> Array:
+        return self._op("pow", other)
+
+    def __rpow__(self, other: Any, /) -> Array:
+        return self._rop("pow", other)
+
+    def __ipow__(self, other: Any, /) -> Array:
+        return self._iop("pow", other, "**=")
+
+    def __and__(self, other: Any, /) -> Array:
+        return self._op("bitwise_and", other)
+
+    def __rand__(self, other: Any, /) -> Array:
+        return self._rop("bitwise_and", other)
+
+    def __iand__(self, other: Any, /) -> Array:
+        return self._iop("bitwise_and", other, "&=")
+
+    def __or__(self, other: Any, /) -> Array:
+        return self._op("bitwise_or", other)
+
+    def __ror__(self, other: Any, /) -> Array:
+        return self._rop("bitwise_or", other)
+
+    def __ior__(self, other: Any, /) -> Array:
+        return self._iop("bitwise_or", other, "|=")
+
+    def __xor__(self, other: Any, /) -> Array:
+        return self._op("bitwise_xor", other)
+
+    def __rxor__(self, other: Any, /) -> Array:
+        return self._rop("bitwise_xor", other)
+
+    def __ixor__(self, other: Any, /) -> Array:
+        return self._iop("bitwise_xor", other, "^=")
+
+    def __lshift__(self, other: Any, /) -> Array:
+        return self._op("bitwise_left_shift", other)
+
+    def __rlshift__(self, other: Any, /) -> Array:
+        return self._rop("bitwise_left_shift", other)
+
+    def __ilshift__(self, other: Any, /) -> Array:
+        return self._iop("bitwise_left_shift", other, "<<=")
+
+    def __rshift__(self, other: Any, /) -> Array:
+        return self._op("bitwise_right_shift", other)
+
+    def __rrshift__(self, other: Any, /) -> Array:
+        return self._rop("bitwise_right_shift", other)
+
+    def __irshift__(self, other: Any, /) -> Array:
+        return self._iop("bitwise_right_shift", other, ">>=")
+
+    def __eq__(self, other: Any, /) -> Array:  # type: ignore[override]
+        return self._op("equal", other)
+
+    def __ne__(self, other: Any, /) -> Array:  # type: ignore[override]
+        return self._op("not_equal", other)
+
+    def __lt__(self, other: Any, /) -> Array:  # type: ignore[override]
+        return self._op("less", other)
+
+    def __le__(self, other: Any, /) -> Array:  # type: ignore[override]
+        return self._op("less_equal", other)
+
+    def __gt__(self, other: Any, /) -> Array:  # type: ignore[override]
+        return self._op("greater", other)
+
+    def __ge__(self, other: Any, /) -> Array:  # type: ignore[override]
+        return self._op("greater_equal", other)
+
+    def _rebind(self, result: Array, symbol: str) -> Array:
+        if result is NotImplemented:
+            return result
+        if result.dtype != self.dtype or result.shape != self.shape:
+            raise located(
+                TypeError if result.dtype != self.dtype else ValueError,
+                f"in-place {symbol} would change the array from {self.shape} "
+                f"{self.dtype} to {result.shape} {result.dtype}",
+            )
+        self._node = result._node
+        return self
+
+
+def _operand(x: Any) -> Any:
+    """Python sequences become arrays, as NumPy treats them; scalars stay weak."""
+    if isinstance(x, (list, tuple)):
+        return _creation.asarray(x)
+    return x
+
+
+from . import _builder  # noqa: E402 - the namespace modules build on Array
+from . import _creation_functions as _creation  # noqa: E402
+from . import _data_type_functions as _dtf  # noqa: E402
+from . import _indexing_functions as _indexing  # noqa: E402
+from . import _linear_algebra_functions as _linalg  # noqa: E402
+from . import _manipulation_functions as _manip  # noqa: E402
+from ._ops import _UFUNCS  # noqa: E402
+from .compile.eager import materialize  # noqa: E402
+
+_UFUNC_NAMES = {u: name for name, u in _UFUNCS.items()}

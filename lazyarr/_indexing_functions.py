@@ -1,0 +1,226 @@
+"""Indexing: ``x[key]``, ``take`` and ``take_along_axis``.
+
+``x[key]`` follows NumPy: integers, slices, ``...``, ``None``, integer arrays
+(advanced indexing, with NumPy's rule for where the indexed axes go) and boolean
+masks. Basic indexing becomes ``slice`` and ``reshape`` nodes; integer arrays a
+``gather`` node. Out-of-range integers are an ``IndexError`` at the user's line
+when the index is known while the graph is built, and when it is evaluated
+otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from . import _dtypes
+from ._array import Array
+from ._axes import normalize_axis
+from ._builder import apply, cast, from_numpy, node_of, reshape_node
+from ._errors import located
+from ._graph import Node
+from ._ops import REGISTRY, broadcast_shapes
+
+
+def _check_bounds(index: np.ndarray, size: int, what: str) -> None:
+    if index.size and (index.min() < -size or index.max() >= size):
+        bad = index[(index < -size) | (index >= size)].flat[0]
+        raise located(IndexError, f"{what}: index {bad} is out of bounds for size {size}")
+
+
+def _index_node(value: Any, size: int, what: str) -> Node:
+    """An integer index array as a node, bounds-checked when its values are known."""
+    node = node_of(value, what)
+    if not _dtypes.is_integer(node.dtype):
+        raise located(
+            IndexError, f"{what}: index arrays must have an integer dtype, got {node.dtype}"
+        )
+    if node.value is not None:
+        _check_bounds(node.value, size, what)
+    return cast(node, _dtypes.INDEX_DTYPE)
+
+
+def _as_index_entry(k: Any) -> Any:
+    """Lists and NumPy arrays in a key become arrays; other entries stay as they are."""
+    if isinstance(k, list):
+        k = np.asarray(k)
+        if k.size == 0:
+            k = k.astype(_dtypes.INDEX_DTYPE)
+    if isinstance(k, np.ndarray):
+        return k
+    if isinstance(k, np.generic):
+        return k.item() if k.dtype.kind in "iub" else k
+    return k
+
+
+def _expand_masks(key: list, ndim_of: int) -> list:
+    """Boolean masks replaced by the integer arrays of their true positions.
+
+    The positions depend on the data, so a lazy mask is computed here.
+    """
+    out: list = []
+    for k in key:
+        if isinstance(k, bool):
+            out.append(_BoolScalar(k))
+        elif isinstance(k, (Array, np.ndarray)) and k.dtype == np.bool_:
+            mask = k._value() if isinstance(k, Array) else k
+            if mask.ndim == 0:
+                out.append(_BoolScalar(bool(mask)))
+            else:
+                out.extend(np.nonzero(mask))
+        else:
+            out.append(k)
+    return out
+
+
+class _BoolScalar:
+    """A scalar boolean index: a new unit axis, kept (True) or emptied (False)."""
+
+    __slots__ = ("keep",)
+
+    def __init__(self, keep: bool):
+        self.keep = keep
+
+
+def _is_array_entry(k: Any) -> bool:
+    return isinstance(k, (Array, np.ndarray))
+
+
+def getitem(x: Array, key: Any) -> Array:
+    node = x._node
+    entries = list(key) if isinstance(key, tuple) else [key]
+    entries = _expand_masks([_as_index_entry(k) for k in entries], node.ndim)
+    n_ellipsis = sum(k is Ellipsis for k in entries)
+    if n_ellipsis > 1:
+        raise located(IndexError, "an index can only have a single ellipsis ('...')")
+    consumed = sum(
+        1 for k in entries if k is not None and k is not Ellipsis and not isinstance(k, _BoolScalar)
+    )
+    if consumed > node.ndim:
+        raise located(
+            IndexError,
+            f"too many indices for array: array is {node.ndim}-dimensional, "
+            f"but {consumed} were indexed",
+        )
+    if n_ellipsis:
+        at = entries.index(Ellipsis)
+        entries[at : at + 1] = [slice(None)] * (node.ndim - consumed)
+    else:
+        entries += [slice(None)] * (node.ndim - consumed)
+
+    # New axes first: each None or scalar boolean becomes a whole-axis index on a unit axis.
+    shape, dims, empties = [], iter(node.shape), []
+    for k in entries:
+        if k is None or isinstance(k, _BoolScalar):
+            if isinstance(k, _BoolScalar) and not k.keep:
+                empties.append(len(shape))
+            shape.append(1)
+        else:
+            shape.append(next(dims))
+    node = reshape_node(node, tuple(shape))
+    entries = [
+        slice(0, 0)
+        if i in empties
+        else (slice(None) if k is None or isinstance(k, _BoolScalar) else k)
+        for i, k in enumerate(entries)
+    ]
+
+    advanced = any(_is_array_entry(k) for k in entries)
+    slices, drop, arrays, spec = [], [], [], []
+    for axis, (k, size) in enumerate(zip(entries, node.shape)):
+        if isinstance(k, slice):
+            slices.append(_normalize_slice(k, size))
+            spec.append(-1)
+            continue
+        if _is_array_entry(k):
+            slices.append((0, size, 1))
+            spec.append(len(arrays))
+            arrays.append(_index_node(k, size, "index"))
+            continue
+        try:
+            i = operator.index(k)
+        except TypeError:
+            raise located(
+                IndexError,
+                f"only integers, slices, '...', None and integer or boolean "
+                f"arrays are valid indices, got {type(k).__name__}",
+            ) from None
+        if not -size <= i < size:
+            raise located(
+                IndexError, f"index {i} is out of bounds for axis {axis} with size {size}"
+            )
+        i %= size
+        if advanced:
+            slices.append((0, size, 1))
+            spec.append(len(arrays))
+            arrays.append(from_numpy(np.asarray(i, dtype=_dtypes.INDEX_DTYPE)))
+        else:
+            slices.append((i, i + 1, 1))
+            drop.append(axis)
+    if any(s != (0, d, 1) for s, d in zip(slices, node.shape)):
+        node = apply(REGISTRY["slice"], (node,), slices=tuple(slices))._node
+    if drop:
+        node = reshape_node(node, tuple(d for a, d in enumerate(node.shape) if a not in drop))
+    if arrays:
+        try:
+            broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError as e:
+            raise located(IndexError, f"index arrays do not broadcast together: {e}") from None
+        node = apply(REGISTRY["gather"], (node, *arrays), spec=tuple(spec))._node
+    return Array._new(node)
+
+
+def _normalize_slice(k: slice, size: int) -> tuple[int, int | None, int]:
+    try:
+        start, stop, step = k.indices(size)
+    except (TypeError, ValueError) as e:
+        raise located(
+            type(e) if isinstance(e, ValueError) else IndexError, f"invalid slice {k!r}: {e}"
+        ) from None
+    if step < 0 and stop < 0:
+        stop = None
+    return (start, stop, step)
+
+
+def take(x: Any, indices: Any, /, *, axis: int | None = None) -> Array:
+    """Elements of ``x`` at integer ``indices`` along ``axis`` (default: of the flattened x).
+
+    >>> import lazyarr as xp
+    >>> xp.take(xp.asarray([10, 20, 30]), xp.asarray([2, 0])).shape
+    (2,)
+    """
+    node = node_of(x, "take: x")
+    if axis is None:
+        node = reshape_node(node, (math.prod(node.shape),))
+        axis = 0
+    if node.ndim == 0:
+        raise located(ValueError, "take: x must have at least one dimension")
+    axis = normalize_axis(axis, node.ndim, "take")
+    if isinstance(indices, (list, tuple, int)):
+        indices = np.asarray(indices, dtype=_dtypes.INDEX_DTYPE)
+    idx = _index_node(indices, node.shape[axis], "take")
+    return apply(REGISTRY["take"], (node, idx), axis=axis)
+
+
+def take_along_axis(x: Any, indices: Any, /, *, axis: int = -1) -> Array:
+    """Elements of ``x`` at ``indices`` matched along ``axis`` (as ``np.take_along_axis``)."""
+    node = node_of(x, "take_along_axis: x")
+    if node.ndim == 0:
+        raise located(ValueError, "take_along_axis: x must have at least one dimension")
+    axis = normalize_axis(axis, node.ndim, "take_along_axis")
+    idx = _index_node(indices, node.shape[axis], "take_along_axis")
+    if idx.ndim != node.ndim:
+        raise located(
+            ValueError,
+            f"take_along_axis: indices must have x's {node.ndim} dimensions, got shape {idx.shape}",
+        )
+    try:
+        broadcast_shapes(
+            node.shape[:axis] + node.shape[axis + 1 :], idx.shape[:axis] + idx.shape[axis + 1 :]
+        )
+    except ValueError as e:
+        raise located(ValueError, f"take_along_axis: {e}") from None
+    return apply(REGISTRY["take_along_axis"], (node, idx), axis=axis)

@@ -1,0 +1,51 @@
+"""The standard's inspection API: ``xp.__array_namespace_info__()``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _dtypes
+from ._devices import CPU, Device, check_device
+from ._errors import located
+
+
+class Info:
+    """What this namespace supports, as the standard's inspection API reports it."""
+
+    def capabilities(self) -> dict[str, Any]:
+        # Boolean masks and nonzero work by computing the mask; unique_* and friends
+        # are not implemented yet, so data-dependent shapes are not fully supported.
+        return {
+            "boolean indexing": True,
+            "data-dependent shapes": False,
+            "max dimensions": None,
+        }
+
+    def default_device(self) -> Device:
+        return CPU
+
+    def devices(self) -> tuple[Device, ...]:
+        return (CPU,)
+
+    def default_dtypes(self, *, device: Any = None) -> dict[str, Any]:
+        check_device(device)
+        return {
+            "real floating": _dtypes.DEFAULT_FLOAT,
+            "complex floating": _dtypes.DEFAULT_COMPLEX,
+            "integral": _dtypes.DEFAULT_INT,
+            "indexing": _dtypes.INDEX_DTYPE,
+        }
+
+    def dtypes(self, *, device: Any = None, kind: Any = None) -> dict[str, Any]:
+        check_device(device)
+        if kind is None:
+            return dict(_dtypes.DTYPES)
+        try:
+            return {n: d for n, d in _dtypes.DTYPES.items() if _dtypes.isdtype(d, kind)}
+        except (TypeError, ValueError) as e:
+            raise located(type(e), f"dtypes: {e}") from None
+
+
+def __array_namespace_info__() -> Info:  # noqa: N807 - the standard's name
+    """The inspection object of this namespace."""
+    return Info()

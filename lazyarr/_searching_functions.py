@@ -1,0 +1,81 @@
+"""Searching functions of the standard."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from . import _dtypes
+from ._array import Array
+from ._builder import apply, cast, elementwise, node_of, promote_args, scalar_node
+from ._errors import located
+from ._ops import REGISTRY
+from ._statistical_functions import reduce
+
+
+def argmax(x: Any, /, *, axis: int | None = None, keepdims: builtins.bool = False) -> Array:
+    """Index of the first maximum along ``axis`` (default: of the flattened array)."""
+    return reduce("argmax", x, axis, keepdims)
+
+
+def argmin(x: Any, /, *, axis: int | None = None, keepdims: builtins.bool = False) -> Array:
+    """Index of the first minimum along ``axis`` (default: of the flattened array)."""
+    return reduce("argmin", x, axis, keepdims)
+
+
+def count_nonzero(x: Any, /, *, axis: Any = None, keepdims: builtins.bool = False) -> Array:
+    """Number of non-zero elements along ``axis``."""
+    node = node_of(x, "count_nonzero: x")
+    mask = Array._new(node) if _dtypes.is_bool(node.dtype) else Array._new(node) != 0
+    return reduce("sum", mask, axis, keepdims, dtype=_dtypes.INDEX_DTYPE)
+
+
+def where(condition: Any, x1: Any, x2: Any, /) -> Array:
+    """Elements of ``x1`` where ``condition`` is true, else of ``x2``.
+
+    >>> import lazyarr as xp
+    >>> x = xp.asarray([-1.0, 2.0])
+    >>> xp.where(x > 0, x, 0.0).shape
+    (2,)
+    """
+    cond = node_of(condition, "where: condition")
+    if not _dtypes.is_bool(cond.dtype):
+        cond = (Array._new(cond) != 0)._node
+    return elementwise("where", Array._new(cond), x1, x2)
+
+
+def searchsorted(x1: Any, x2: Any, /, *, side: str = "left", sorter: Any = None) -> Array:
+    """Indices at which ``x2``'s elements would be inserted into the sorted 1-D ``x1``."""
+    if side not in ("left", "right"):
+        raise located(ValueError, f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    sorted_node = node_of(x1, "searchsorted: x1")
+    if sorted_node.ndim != 1:
+        raise located(ValueError, f"searchsorted: x1 must be 1-D, got shape {sorted_node.shape}")
+    if sorter is not None:
+        from ._indexing_functions import take
+
+        sorted_node = take(Array._new(sorted_node), sorter)._node
+    (_, values_node), common = promote_args("searchsorted", (Array._new(sorted_node), x2))
+    if values_node is None:
+        values_node = scalar_node(x2, common)
+    if _dtypes.is_complex(common):
+        raise located(TypeError, "searchsorted: complex values have no order")
+    return apply(
+        REGISTRY["searchsorted"], (cast(sorted_node, common), cast(values_node, common)), side=side
+    )
+
+
+def nonzero(x: Any, /) -> tuple[Array, ...]:
+    """Indices of the non-zero elements, one array per axis.
+
+    The output length depends on the data, so ``x`` is computed here.
+    """
+    node = node_of(x, "nonzero: x")
+    if node.ndim == 0:
+        raise located(ValueError, "nonzero: x must have at least one dimension")
+    value = Array._new(node)._value()
+    from ._creation_functions import asarray
+
+    return tuple(asarray(i.astype(_dtypes.INDEX_DTYPE, copy=False)) for i in np.nonzero(value))

@@ -1,0 +1,1 @@
+"""From graphs to results: evaluation, and (later) jit, rewrites, schedules and backends."""

@@ -1,0 +1,94 @@
+"""Shared strategies and checks for the differential tests against NumPy.
+
+NumPy is the oracle: every test computes the same thing with NumPy and with
+lazyarr and compares values, shape and dtype.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import lazyarr as xp
+
+BOOL = [np.dtype("bool")]
+SIGNED = [np.dtype(d) for d in ("int8", "int16", "int32", "int64")]
+UNSIGNED = [np.dtype(d) for d in ("uint8", "uint16", "uint32", "uint64")]
+INTEGER = SIGNED + UNSIGNED
+REAL_FLOAT = [np.dtype("float32"), np.dtype("float64")]
+COMPLEX = [np.dtype("complex64"), np.dtype("complex128")]
+FLOAT = REAL_FLOAT + COMPLEX
+REAL = INTEGER + REAL_FLOAT
+NUMERIC = INTEGER + FLOAT
+ALL = BOOL + NUMERIC
+
+
+def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side: int = 4):
+    """Shapes including 0-d and empty ones."""
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
+
+
+def _elements(dtype: np.dtype, finite: bool):
+    if dtype.kind in "fc":
+        return hnp.from_dtype(
+            dtype, allow_nan=not finite, allow_infinity=not finite, allow_subnormal=False
+        )
+    return hnp.from_dtype(dtype)
+
+
+@st.composite
+def numpy_arrays(draw, dtypes=ALL, shape=None, finite: bool = False, layouts: bool = True):
+    """NumPy arrays of the given dtypes, with NaN/inf/signed zeros for floats, and, when
+    ``layouts``, non-contiguous and negative-stride views as well as contiguous arrays."""
+    dtype = draw(st.sampled_from(dtypes))
+    if shape is None:
+        shape = draw(shapes())
+    elif not isinstance(shape, tuple):
+        shape = draw(shape)
+    layout = draw(st.sampled_from(["c", "f", "strided", "reversed"])) if layouts else "c"
+    if layout == "strided" and len(shape) > 0:
+        big = tuple(2 * d for d in shape)
+        base = draw(hnp.arrays(dtype, big, elements=_elements(dtype, finite)))
+        return base[tuple(slice(None, None, 2) for _ in shape)]
+    a = draw(hnp.arrays(dtype, shape, elements=_elements(dtype, finite)))
+    if layout == "f":
+        return np.asfortranarray(a)
+    if layout == "reversed" and len(shape) > 0:
+        return np.ascontiguousarray(a[::-1])[::-1]
+    return a
+
+
+def assert_matches(actual, expected, *, rtol: float | None = None, check_dtype: bool = True):
+    """``actual`` (an Array) equals NumPy's ``expected`` in value, shape and dtype.
+
+    Integers and booleans must agree exactly; floats agree to a few ulps (NaN
+    matches NaN, and signed zeros are compared by sign when exact).
+    """
+    assert isinstance(actual, xp.Array), f"expected a lazyarr Array, got {type(actual)}"
+    expected = np.asarray(expected)
+    assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}"
+    if check_dtype:
+        assert actual.dtype == expected.dtype, f"dtype {actual.dtype} != {expected.dtype}"
+    got = np.asarray(actual)
+    assert got.shape == expected.shape
+    if expected.dtype.kind in "fc" and rtol is not None:
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=0, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, expected, strict=check_dtype)
+        if expected.dtype.kind in "fc":
+            both = (got == 0) & (expected == 0)
+            for part in (np.real, np.imag) if expected.dtype.kind == "c" else (np.asarray,):
+                g, e = part(got), part(expected)
+                zeros = (g == 0) & (e == 0) & both
+                assert (np.signbit(g)[zeros] == np.signbit(e)[zeros]).all(), "signed zeros differ"
+
+
+def this_line() -> str:
+    """``file:line`` of the caller, as lazyarr's error messages name it."""
+    frame = inspect.currentframe().f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
