@@ -88,7 +88,13 @@ def assert_matches(actual, expected, *, rtol: float | None = None, check_dtype: 
                 assert (np.signbit(g)[zeros] == np.signbit(e)[zeros]).all(), "signed zeros differ"
 
 
-def this_line() -> str:
-    """``file:line`` of the caller, as lazyarr's error messages name it."""
+def next_line() -> str:
+    """``file:line`` of the line after the caller's, as lazyarr's error messages name it::
+
+        with pytest.raises(ValueError) as info:
+            where = next_line()
+            xp.reshape(x, (5,))
+        assert where in str(info.value)
+    """
     frame = inspect.currentframe().f_back
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno + 1}"
