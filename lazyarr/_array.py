@@ -11,7 +11,6 @@ bound to the same Array object sees the change, as with NumPy.
 from __future__ import annotations
 
 import builtins
-import math
 import operator
 from typing import Any
 
@@ -20,7 +19,6 @@ import numpy as np
 from ._devices import CPU, Device
 from ._errors import located
 
-_OPERAND_TYPES = (builtins.bool, int, float, complex, np.ndarray, np.generic, list, tuple)
 _API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12", None)
 
 
@@ -63,7 +61,7 @@ class Array:
 
     @property
     def size(self) -> int:
-        return math.prod(self._node.shape)
+        return self._node.size
 
     @property
     def device(self) -> Device:
@@ -106,9 +104,11 @@ class Array:
     def _value(self) -> np.ndarray:
         """The computed value (read-only), computing it if needed."""
         node = self._node
-        if node.value is None:
+        value = node.value
+        if value is None:
             materialize((node,))
-        return node.value
+            value = node.value
+        return value
 
     def __array__(self, dtype: Any = None, copy: builtins.bool | None = None) -> np.ndarray:
         value = self._value()
@@ -202,12 +202,14 @@ class Array:
         return self._rebind(self.__matmul__(other), "@=")
 
     def _op(self, name: str, other: Any) -> Array:
-        if not isinstance(other, (Array, *_OPERAND_TYPES)):
+        if type(other) is Array:
+            return _builder.elementwise(name, self, other)
+        if not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         return _builder.elementwise(name, self, _operand(other))
 
     def _rop(self, name: str, other: Any) -> Array:
-        if not isinstance(other, (Array, *_OPERAND_TYPES)):
+        if not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         return _builder.elementwise(name, _operand(other), self)
 
@@ -353,9 +355,12 @@ class Array:
         return self
 
 
+_OPERAND_TYPES = (Array, builtins.bool, int, float, complex, np.ndarray, np.generic, list, tuple)
+
+
 def _operand(x: Any) -> Any:
     """Python sequences become arrays, as NumPy treats them; scalars stay weak."""
-    if isinstance(x, (list, tuple)):
+    if type(x) is list or type(x) is tuple:
         return _creation.asarray(x)
     return x
 

@@ -16,7 +16,7 @@ from . import _dtypes
 from ._array import Array
 from ._errors import located, user_location
 from ._graph import Node, intern
-from ._ops import REGISTRY, Elementwise, Op
+from ._ops import REGISTRY, Elementwise, Op, broadcast_shapes
 
 _SCALAR_TYPES = (builtins.bool, int, float, complex)
 _SMALL_CONSTANT = 64  # elements; larger constants are keyed by identity, not by content
@@ -45,6 +45,8 @@ def constant(value: np.ndarray) -> Array:
 
 
 def from_numpy(a: np.ndarray | np.generic, copy: builtins.bool = True) -> Node:
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
     dtype = a.dtype
     if dtype not in _dtypes.DTYPES.values():
         raise located(
@@ -56,8 +58,31 @@ def from_numpy(a: np.ndarray | np.generic, copy: builtins.bool = True) -> Node:
     return constant_node(a)
 
 
+_scalar_nodes: dict[tuple, Node] = {}
+_SCALAR_CACHE_SIZE = 4096
+
+
 def scalar_node(value: builtins.bool | int | float | complex, dtype: np.dtype) -> Node:
-    """A Python scalar as a 0-d constant of ``dtype`` (OverflowError if it does not fit)."""
+    """A Python scalar as a 0-d constant of ``dtype`` (OverflowError if it does not fit).
+
+    Recently used scalars are cached: eager code builds ``x * 2`` over and over.
+    """
+    # NOTE: 0.0 == -0.0 and nan != nan, so those never hit the cache.
+    key = (dtype, type(value), value)
+    cacheable = value == value and (value != 0 or type(value) in (builtins.bool, int))
+    if cacheable:
+        node = _scalar_nodes.get(key)
+        if node is not None:
+            return node
+    node = _new_scalar_node(value, dtype)
+    if cacheable:
+        if len(_scalar_nodes) >= _SCALAR_CACHE_SIZE:
+            _scalar_nodes.clear()
+        _scalar_nodes[key] = node
+    return node
+
+
+def _new_scalar_node(value: builtins.bool | int | float | complex, dtype: np.dtype) -> Node:
     try:
         a = np.asarray(value, dtype=dtype)
     except OverflowError as e:
@@ -124,23 +149,95 @@ def promote_args(name: str, args: Sequence[object]) -> tuple[list[Node | None], 
     return nodes, common
 
 
-def elementwise(name: str, *args: object) -> Array:
-    """Apply elementwise op ``name``: promote, cast to its computation dtype, broadcast."""
-    op = REGISTRY[name]
-    assert isinstance(op, Elementwise)
-    nodes, common = promote_args(name, args)
+_rules: dict[tuple, tuple[np.dtype, np.dtype, np.dtype]] = {}
+
+
+def _elementwise_rule(op: Elementwise, nodes: list, args: Sequence[object]):
+    """(common dtype, computation dtype, output dtype) for one combination of input types."""
+    name = op.name
+    _, common = promote_args(name, args)
     try:
-        compute, _ = op.resolve(common)
+        compute, out = op.resolve(common)
     except TypeError as e:
         shown = ", ".join(
             str(n.dtype) if n is not None else type(a).__name__ for n, a in zip(nodes, args)
         )
         raise located(TypeError, f"{name} does not support input dtype(s) {shown}: {e}") from None
-    inputs = tuple(
-        cast(n, compute) if n is not None else cast(scalar_node(a, common), compute)
-        for n, a in zip(nodes, args)
-    )
+    return common, compute, out
+
+
+def _arg_node(a: object, name: str) -> Node | None:
+    if isinstance(a, _SCALAR_TYPES):
+        return None
+    return node_of(a, f"{name}: argument")
+
+
+def _prepared(n: Node | None, a: object, common: np.dtype, compute: np.dtype) -> Node:
+    """An argument's node in the computation dtype (scalars become constants)."""
+    if n is None:
+        n = scalar_node(a, common)
+    if n.dtype is not compute and n.dtype != compute:
+        n = cast(n, compute)
+    return n
+
+
+def _rule(op: Elementwise, nodes: list, args: Sequence[object]):
+    key = (op, *[type(a) if n is None else n.dtype for n, a in zip(nodes, args)])
+    rule = _rules.get(key)
+    if rule is None:
+        rule = _rules[key] = _elementwise_rule(op, nodes, args)
+    return rule
+
+
+def elementwise(name: str, *args: object) -> Array:
+    """Apply elementwise op ``name``: promote, cast to its computation dtype, broadcast.
+
+    This is the hot path of eager code: the dtype rule of each combination of input
+    types is computed once and cached, and one- and two-argument calls avoid
+    generic loops.
+    """
+    op = REGISTRY[name]
+    if len(args) == 2:
+        x, y = args
+        nx = x._node if type(x) is Array else _arg_node(x, name)
+        ny = y._node if type(y) is Array else _arg_node(y, name)
+        rule = _rules.get(
+            (op, type(x) if nx is None else nx.dtype, type(y) if ny is None else ny.dtype)
+        )
+        if rule is None:
+            rule = _rule(op, [nx, ny], args)
+        common, compute, out = rule
+        nx = _prepared(nx, x, common, compute)
+        ny = _prepared(ny, y, common, compute)
+        inputs = (nx, ny)
+        shape = nx.shape
+        if ny.shape != shape:
+            shape = _broadcast(name, inputs)
+    elif len(args) == 1:
+        (x,) = args
+        nx = x._node if type(x) is Array else _arg_node(x, name)
+        rule = _rules.get((op, type(x) if nx is None else nx.dtype))
+        if rule is None:
+            rule = _rule(op, [nx], args)
+        common, compute, out = rule
+        nx = _prepared(nx, x, common, compute)
+        inputs = (nx,)
+        shape = nx.shape
+    else:
+        nodes = [a._node if type(a) is Array else _arg_node(a, name) for a in args]
+        common, compute, out = _rule(op, nodes, args)
+        inputs = tuple(_prepared(n, a, common, compute) for n, a in zip(nodes, args))
+        shape = _broadcast(name, inputs)
+    result = _new_array(Array)
+    result._node = intern(op, inputs, (), shape, out, user_location())
+    return result
+
+
+def _broadcast(name: str, inputs: tuple[Node, ...]) -> tuple[int, ...]:
     try:
-        return apply(op, inputs)
-    except ValueError as e:  # from the broadcast rule
+        return broadcast_shapes(*(n.shape for n in inputs))
+    except ValueError as e:
         raise located(ValueError, f"{name}: {e}") from None
+
+
+_new_array = object.__new__

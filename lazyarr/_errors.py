@@ -21,13 +21,23 @@ def _is_internal(filename: str) -> bool:
     return filename.startswith(_PKG_DIR) and not filename.startswith(_EXAMPLES_DIR)
 
 
+_internal_files: dict[str, bool] = {}
+
+
 def user_location() -> Location | None:
-    """The innermost frame of the call stack that is not lazyarr's own code."""
+    """The innermost frame of the call stack that is not lazyarr's own code.
+
+    Called for every node built, so the file test is cached per file name.
+    """
     f = sys._getframe(1)
     while f is not None:
         code = f.f_code
-        if not _is_internal(code.co_filename):
-            return (code.co_filename, f.f_lineno, code.co_name)
+        filename = code.co_filename
+        internal = _internal_files.get(filename)
+        if internal is None:
+            internal = _internal_files[filename] = _is_internal(filename)
+        if not internal:
+            return (filename, f.f_lineno, code.co_name)
         f = f.f_back
     return None
 

@@ -8,8 +8,10 @@ its own cache key. Traversals are iterative, so graphs of any depth work.
 
 from __future__ import annotations
 
+import math
 import weakref
-from collections.abc import Iterable, Iterator
+from _weakref import _remove_dead_weakref
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -22,12 +24,13 @@ class Node:
     for constants, from the start); evaluation stops at nodes that have one.
     """
 
-    __slots__ = ("__weakref__", "attrs", "dtype", "inputs", "loc", "op", "shape", "value")
+    __slots__ = ("__weakref__", "attrs", "dtype", "inputs", "loc", "op", "shape", "size", "value")
 
     op: Any
     inputs: tuple[Node, ...]
     attrs: tuple[tuple[str, Any], ...]
     shape: tuple[int, ...]
+    size: int
     dtype: np.dtype
     loc: tuple | None
     value: np.ndarray | None
@@ -52,9 +55,10 @@ class _Ref(weakref.ref):
 _table: dict[tuple, _Ref] = {}
 
 
-def _forget(ref: _Ref) -> None:
-    if _table.get(ref.key) is ref:
-        del _table[ref.key]
+def _forget(ref: _Ref, _remove=_remove_dead_weakref, _table=_table) -> None:
+    # NOTE: removes the entry only if it still holds a dead reference: an equal node
+    # may have been interned again under the same key since this one died.
+    _remove(_table, ref.key)
 
 
 def intern(
@@ -78,6 +82,7 @@ def intern(
     node.inputs = inputs
     node.attrs = attrs
     node.shape = shape
+    node.size = math.prod(shape)
     node.dtype = dtype
     node.loc = loc
     node.value = value
@@ -91,33 +96,37 @@ def live_node_count() -> int:
     return len(_table)
 
 
-def toposort(roots: Iterable[Node], is_leaf=lambda n: n.value is not None) -> list[Node]:
+def toposort(roots: Iterable[Node], stop_at_values: bool = True) -> list[Node]:
     """Nodes reachable from ``roots``, inputs before the nodes that use them.
 
-    Traversal stops at nodes for which ``is_leaf`` holds (by default, nodes with
-    a value); those are included. Iterative, so deep chains do not recurse.
+    With ``stop_at_values``, traversal does not look behind nodes that already have
+    a value (they are included, as leaves). Iterative, so deep chains do not recurse.
     """
     order: list[Node] = []
-    visited: set[int] = set()
+    seen: set[Node] = set()
     for root in roots:
-        if id(root) in visited:
+        if root in seen:
             continue
-        stack: list[tuple[Node, Iterator[Node] | None]] = [(root, None)]
-        visited.add(id(root))
+        seen.add(root)
+        if not root.inputs or (stop_at_values and root.value is not None):
+            order.append(root)
+            continue
+        stack: list[tuple[Node, int]] = [(root, 0)]
         while stack:
-            node, it = stack[-1]
-            if it is None:
-                if is_leaf(node) or not node.inputs:
-                    stack.pop()
-                    order.append(node)
+            node, i = stack[-1]
+            inputs = node.inputs
+            while i < len(inputs):
+                child = inputs[i]
+                i += 1
+                if child in seen:
                     continue
-                it = iter(node.inputs)
-                stack[-1] = (node, it)
-            for child in it:
-                if id(child) not in visited:
-                    visited.add(id(child))
-                    stack.append((child, None))
-                    break
+                seen.add(child)
+                if not child.inputs or (stop_at_values and child.value is not None):
+                    order.append(child)
+                    continue
+                stack[-1] = (node, i)
+                stack.append((child, 0))
+                break
             else:
                 stack.pop()
                 order.append(node)

@@ -92,9 +92,13 @@ class Elementwise(Op):
 
 def broadcast_shapes(*shapes: Shape) -> Shape:
     """The broadcast of several shapes; ``ValueError`` naming them if incompatible."""
-    if len(shapes) == 1:
-        return shapes[0]
-    if len(shapes) == 2 and shapes[0] == shapes[1]:
+    if len(shapes) == 2:
+        a, b = shapes
+        if a == b or not b:
+            return a
+        if not a:
+            return b
+    elif len(shapes) == 1:
         return shapes[0]
     ndim = max(len(s) for s in shapes)
     out = []

@@ -16,7 +16,7 @@ from . import numpy_backend
 
 def materialize(nodes: Sequence[Node]) -> None:
     """Compute and keep the values of ``nodes`` that do not have one, in one pass."""
-    pending = [n for n in dict.fromkeys(nodes) if n.value is None]
+    pending = [n for n in nodes if n.value is None]
     if not pending:
         return
     for node, value in zip(pending, numpy_backend.evaluate(pending)):

@@ -7,42 +7,98 @@ last consumer has run, so a long chain needs memory for two values, not all.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from .._errors import relocate
-from .._graph import Node, toposort
+from .._graph import Node
 
 
 class InternalError(RuntimeError):
     """A backend produced a value that disagrees with the node's declared shape or dtype."""
 
 
+def schedule(roots: Sequence[Node]) -> tuple[list[Node], dict[Node, int]]:
+    """Nodes to visit (inputs first, stopping at nodes with values) and, for each,
+    how many times it is read: by the computed nodes, plus once more for a root.
+
+    One iterative pass (deep chains do not recurse), as this runs on every
+    materialization.
+    """
+    order: list[Node] = []
+    uses: dict[Node, int] = {}
+    for root in roots:
+        if root in uses:
+            uses[root] += 1
+            continue
+        uses[root] = 1
+        if root.value is not None or not root.inputs:
+            order.append(root)
+            continue
+        stack = [(root, 0)]
+        while stack:
+            node, i = stack[-1]
+            inputs = node.inputs
+            while i < len(inputs):
+                child = inputs[i]
+                i += 1
+                if child in uses:
+                    uses[child] += 1
+                    continue
+                uses[child] = 1
+                if child.value is not None or not child.inputs:
+                    order.append(child)
+                    continue
+                stack[-1] = (node, i)
+                stack.append((child, 0))
+                break
+            else:
+                stack.pop()
+                order.append(node)
+    return order, uses
+
+
 def evaluate(roots: Sequence[Node]) -> list[np.ndarray]:
-    """The values of ``roots``; nodes that already have a value are not recomputed."""
-    order = toposort(roots)
-    uses: dict[int, int] = {}
-    for node in order:
-        if node.value is None:
-            for i in node.inputs:
-                uses[id(i)] = uses.get(id(i), 0) + 1
-    keep = {id(r) for r in roots}
-    env: dict[int, np.ndarray] = {}
+    """The values of ``roots``; nodes that already have a value are not recomputed.
+
+    A value is released once its last reader has run, so a long chain needs
+    memory for a couple of intermediates, not all of them.
+    """
+    order, uses = schedule(roots)
+    env: dict[Node, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for node in order:
-            if node.value is not None:
-                env[id(node)] = node.value
-                continue
-            args = [env[id(i)] for i in node.inputs]
-            env[id(node)] = run_node(node, args)
-            for i in node.inputs:
-                key = id(i)
-                uses[key] -= 1
-                if uses[key] == 0 and key not in keep:
-                    del env[key]
-    return [env[id(r)] for r in roots]
+            value = node.value
+            if value is None:
+                inputs = node.inputs
+                op = node.op
+                args = [env[i] for i in inputs]
+                try:
+                    value = None
+                    if node.size >= _COMPACT_MIN_SIZE and op.kind == "elementwise":
+                        value = _compact(node, args)
+                    if value is None:
+                        value = op.impl(*args, **dict(node.attrs)) if node.attrs else op.impl(*args)
+                except Exception as e:
+                    raise relocate(e, node.loc, op.name) from e
+                if type(value) is not np.ndarray:
+                    value = np.asarray(value)
+                if (value.dtype is not node.dtype and value.dtype != node.dtype) or (
+                    value.shape != node.shape
+                ):
+                    raise InternalError(
+                        f"op {op.name} produced {value.shape} {value.dtype}, "
+                        f"declared {node.shape} {node.dtype}"
+                    )
+                for i in inputs:
+                    left = uses[i] - 1
+                    if left:
+                        uses[i] = left
+                    else:
+                        del env[i]
+            env[node] = value
+    return [env[r] for r in roots]
 
 
 _COMPACT_MIN_SIZE = 4096
@@ -55,8 +111,9 @@ def _compact(node: Node, args: list[np.ndarray]) -> np.ndarray | None:
     ``xp.ones((10**6, 10**6)) * 2 + 1`` stays a stride-0 view and costs nothing.
     """
     shape = node.shape
-    if math.prod(shape) < _COMPACT_MIN_SIZE:
-        return None
+    for a in args:
+        if a.shape == shape and 0 not in a.strides:
+            return None  # an input varies along every axis, and so does the result
     views = [a if a.shape == shape else np.broadcast_to(a, shape) for a in args]
     axes = [ax for ax, d in enumerate(shape) if d > 1 and all(v.strides[ax] == 0 for v in views)]
     if not axes:
@@ -64,23 +121,3 @@ def _compact(node: Node, args: list[np.ndarray]) -> np.ndarray | None:
     index = tuple(slice(0, 1) if ax in axes else slice(None) for ax in range(len(shape)))
     small = node.op.impl(*(v[index] for v in views), **dict(node.attrs))
     return np.broadcast_to(small, shape)
-
-
-def run_node(node: Node, args: list[np.ndarray]) -> np.ndarray:
-    """Run one node's reference implementation, checked against its declaration."""
-    try:
-        out = None
-        if node.op.kind == "elementwise":
-            out = _compact(node, args)
-        if out is None:
-            out = node.op.impl(*args, **dict(node.attrs))
-    except Exception as e:
-        raise relocate(e, node.loc, f"{node.op.name}") from e
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    if out.dtype != node.dtype or out.shape != node.shape:
-        raise InternalError(
-            f"op {node.op.name} produced {out.shape} {out.dtype}, "
-            f"declared {node.shape} {node.dtype}"
-        )
-    return out

@@ -1,0 +1,69 @@
+"""The graph: interned immutable nodes, iterative traversal, source locations."""
+
+import gc
+import sys
+
+import numpy as np
+
+import lazyarr as xp
+from lazyarr import _graph
+
+
+def test_equal_expressions_are_one_node():
+    x = xp.asarray([1.0, 2.0])
+    a = xp.exp(x) + x * 2
+    b = xp.exp(x) + x * 2
+    assert a._node is b._node
+    assert (x + 1)._node is not (x + 2)._node
+
+
+def test_constants_are_interned_by_bits():
+    assert xp.asarray(1.5)._node is xp.asarray(1.5)._node
+    assert xp.asarray(0.0)._node is not xp.asarray(-0.0)._node
+    assert xp.asarray(1.5)._node is not xp.asarray(1.5, dtype=xp.float32)._node
+    nan = xp.asarray(float("nan"))
+    assert np.isnan(float(nan))
+
+
+def test_nodes_are_released_when_unreferenced():
+    x = xp.asarray(np.arange(5.0))
+    gc.collect()
+    before = _graph.live_node_count()
+    y = xp.sin(x) * x + xp.cos(x)  # no Python scalars: those are cached on purpose
+    assert _graph.live_node_count() > before
+    del y
+    gc.collect()
+    assert _graph.live_node_count() <= before
+
+
+def test_deep_chain_builds_evaluates_and_frees_without_recursion():
+    limit = sys.getrecursionlimit()
+    x = xp.asarray(0.0)
+    for _ in range(100_000):
+        x = x + 1.0
+    assert float(x) == 100_000.0
+    assert sys.getrecursionlimit() == limit
+    del x
+    gc.collect()
+
+
+def test_toposort_puts_inputs_first_and_visits_each_node_once():
+    x = xp.asarray([1.0, 2.0])
+    shared = xp.exp(x)
+    y = shared * shared + shared
+    order = _graph.toposort([y._node], stop_at_values=False)
+    assert len(order) == len({id(n) for n in order})
+    position = {id(n): i for i, n in enumerate(order)}
+    for n in order:
+        for i in n.inputs:
+            assert position[id(i)] < position[id(n)]
+    assert order[-1] is y._node
+
+
+def test_nodes_record_the_users_line():
+    x = xp.asarray([1.0])
+    y = x * 7.25  # the line recorded below
+    filename, lineno, function = y._node.loc
+    assert filename == __file__
+    assert lineno == sys._getframe().f_lineno - 3
+    assert function == "test_nodes_record_the_users_line"
