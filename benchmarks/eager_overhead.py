@@ -51,8 +51,10 @@ def main() -> None:
 
         t_np = median_time(lambda a=a_np, b=b_np: np.add(a, np.multiply(b, 3.0)))
         t_lazy = median_time(fresh_single)
-        print(f"{'a + b * s, n=' + str(n):34s} {fmt_time(t_np)} {fmt_time(t_lazy)} "
-              f"{t_lazy / t_np:6.1f}x")
+        print(
+            f"{'a + b * s, n=' + str(n):34s} {fmt_time(t_np)} {fmt_time(t_lazy)} "
+            f"{t_lazy / t_np:6.1f}x"
+        )
 
         def fresh_chain(a=a, b=b, counter=counter):
             return chain_lazy(a * float(next(counter)), b, args.depth)
@@ -60,8 +62,10 @@ def main() -> None:
         t_np = median_time(lambda a=a_np, b=b_np: chain_numpy(np.multiply(a, 3.0), b, args.depth))
         t_lazy = median_time(fresh_chain)
         label = f"chain of {args.depth + 1} ops, n={n}"
-        print(f"{label:34s} {fmt_time(t_np)} {fmt_time(t_lazy)} {t_lazy / t_np:6.1f}x"
-              f"   per node: {fmt_time((t_lazy - t_np) / (args.depth + 1))} overhead")
+        print(
+            f"{label:34s} {fmt_time(t_np)} {fmt_time(t_lazy)} {t_lazy / t_np:6.1f}x"
+            f"   per node: {fmt_time((t_lazy - t_np) / (args.depth + 1))} overhead"
+        )
 
 
 if __name__ == "__main__":

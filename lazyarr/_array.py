@@ -103,11 +103,9 @@ class Array:
     # ------------------------------------------------------------------ materialization
     def _value(self) -> np.ndarray:
         """The computed value (read-only), computing it if needed."""
-        node = self._node
-        value = node.value
+        value = self._node.value
         if value is None:
-            materialize((node,))
-            value = node.value
+            value = materialize((self._node,))[0]
         return value
 
     def __array__(self, dtype: Any = None, copy: builtins.bool | None = None) -> np.ndarray:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +30,8 @@ from ._builder import (
     scalar_node,
 )
 from ._devices import check_device
-from ._errors import located
+from ._errors import located, user_location
+from ._graph import Node, intern
 from ._ops import REGISTRY
 
 _SCALARS = (builtins.bool, int, float, complex)
@@ -55,6 +58,59 @@ def _dtype_arg(dtype: object) -> np.dtype | None:
         raise located(TypeError, str(e)) from None
 
 
+def _scalar(value: object, dtype: np.dtype, fname: str) -> Node:
+    """A Python scalar as a constant of ``dtype``; complex to real is refused, as in astype."""
+    if isinstance(value, complex) and not (_dtypes.is_complex(dtype) or _dtypes.is_bool(dtype)):
+        raise located(
+            TypeError,
+            f"{fname}: cannot convert complex {value!r} to {dtype}; take the real part first",
+        )
+    return scalar_node(value, dtype)
+
+
+def _int_arg(value: object, fname: str, what: str) -> int:
+    if isinstance(value, (builtins.bool, np.bool_)):
+        raise located(
+            TypeError, f"{fname}: {what} must be an integer, got {_dtypes.describe(value)}"
+        )
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise located(
+            TypeError, f"{fname}: {what} must be an integer, got {_dtypes.describe(value)}"
+        ) from None
+
+
+def _shared_node(a: np.ndarray, fname: str) -> Node:
+    """A constant that shares ``a``'s memory (``copy=False``).
+
+    It is keyed by the array's identity, never by its content: the user may write
+    into ``a`` later, and a content key would then hand this node (and its new
+    content) to an unrelated ``asarray`` of the old content.
+    """
+    if not a.dtype.isnative:
+        raise located(ValueError, f"{fname}: byte order {a.dtype.str!r} requires a copy")
+    if a.dtype not in _dtypes.DTYPES.values():
+        raise located(
+            TypeError,
+            f"{fname}: unsupported dtype {a.dtype}; lazyarr supports {', '.join(_dtypes.DTYPES)}",
+        )
+    key = (("key", ("shared", id(a))),)
+    return intern(REGISTRY["constant"], (), key, a.shape, a.dtype, user_location(), a)
+
+
+def _out_of_range_int(obj: object) -> int | None:
+    """A Python int in the nested sequence ``obj`` that fits neither int64 nor uint64."""
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, int) and not -(2**63) <= v < 2**64:
+            return v
+    return None
+
+
 def asarray(
     obj: Any, /, *, dtype: Any = None, device: Any = None, copy: builtins.bool | None = None
 ) -> Array:
@@ -73,29 +129,42 @@ def asarray(
         if dtype is not None and dtype != obj.dtype:
             if copy is False:
                 raise located(ValueError, "asarray: changing the dtype requires a copy")
+            _check_complex_to_real(obj.dtype, dtype, "asarray")
             return Array._new(cast(obj._node, dtype))
         return Array._new(obj._node) if copy else obj
     if isinstance(obj, _SCALARS):
-        return Array._new(scalar_node(obj, dtype or _default_dtype_for(obj)))
+        if copy is False:
+            raise located(ValueError, "asarray: converting a Python scalar requires a copy")
+        return Array._new(_scalar(obj, dtype or _default_dtype_for(obj), "asarray"))
     if isinstance(obj, (list, tuple)) and _contains_array(obj):
         if copy is False:
             raise located(ValueError, "asarray: a sequence of arrays requires a copy")
         out = _stack_nested(obj)
-        return out if dtype is None else Array._new(cast(out._node, dtype))
+        if dtype is not None:
+            _check_complex_to_real(out.dtype, dtype, "asarray")
+            out = Array._new(cast(out._node, dtype))
+        return out
+    source = getattr(obj, "dtype", None)
+    if dtype is not None and isinstance(source, np.dtype):
+        _check_complex_to_real(source, dtype, "asarray")
     if copy is False:
         if isinstance(obj, (list, tuple)):
             raise located(ValueError, "asarray: converting a Python sequence requires a copy")
         try:
             a = np.asarray(obj, dtype=dtype, copy=False)
-        except ValueError as e:
-            raise located(ValueError, f"asarray: {e}") from None
-        return Array._new(from_numpy(a, copy=False))
+        except (TypeError, ValueError) as e:
+            raise located(type(e), f"asarray: {e}") from None
+        return Array._new(_shared_node(a, "asarray"))
     try:
         a = np.array(obj, dtype=dtype, copy=True)
     except OverflowError as e:
         raise located(OverflowError, f"asarray: {e}") from None
     except (TypeError, ValueError) as e:
         raise located(type(e), f"asarray: cannot convert {type(obj).__name__}: {e}") from None
+    if a.dtype.kind == "O" and isinstance(obj, (list, tuple)):
+        big = _out_of_range_int(obj)
+        if big is not None:
+            raise located(OverflowError, f"asarray: Python int {big} does not fit in any dtype")
     if a.dtype.kind in "OUSV":
         raise located(
             TypeError,
@@ -104,6 +173,15 @@ def asarray(
         )
     a.flags.writeable = False
     return Array._new(from_numpy(a, copy=False))
+
+
+def _check_complex_to_real(source: np.dtype, dtype: np.dtype, fname: str) -> None:
+    if _dtypes.is_complex(source) and not (_dtypes.is_complex(dtype) or _dtypes.is_bool(dtype)):
+        raise located(
+            TypeError,
+            f"{fname}: cannot convert complex {source} to {dtype}; take xp.real(x) or xp.abs(x) "
+            f"first",
+        )
 
 
 def _contains_array(seq: Sequence) -> builtins.bool:
@@ -125,12 +203,13 @@ def full(shape: Any, fill_value: Any, *, dtype: Any = None, device: Any = None) 
     shape = normalize_shape(shape, "full")
     dtype = _dtype_arg(dtype)
     if isinstance(fill_value, _SCALARS):
-        node = scalar_node(fill_value, dtype or _default_dtype_for(fill_value))
+        node = _scalar(fill_value, dtype or _default_dtype_for(fill_value), "full")
     else:
         node = node_of(fill_value, "full: fill_value")
         if node.shape != ():
             raise located(ValueError, f"full: fill_value must be a scalar, got shape {node.shape}")
         if dtype is not None:
+            _check_complex_to_real(node.dtype, dtype, "full")
             node = cast(node, dtype)
     return Array._new(broadcast_node(node, shape))
 
@@ -180,10 +259,35 @@ def iota(n: int, dtype: np.dtype) -> Array:
     return apply(REGISTRY["iota"], (), n=n, dtype=dtype)
 
 
+def _arange_number(v: object) -> int | float:
+    if isinstance(v, (int, float)) and not isinstance(v, builtins.bool):
+        return v
+    if isinstance(v, np.integer):
+        return int(v)
+    raise located(TypeError, f"arange: expected int or float arguments, got {_dtypes.describe(v)}")
+
+
+def _arange_length(start: int | float, stop: int | float, step: int | float) -> int:
+    if builtins.all(isinstance(v, int) for v in (start, stop, step)):
+        n = len(range(start, stop, step))
+    else:
+        q = (stop - start) / step
+        if math.isnan(q):
+            raise located(ValueError, f"arange: cannot compute the length of [{start}, {stop})")
+        n = builtins.max(math.ceil(q), 0) if math.isfinite(q) else sys.maxsize + 1
+    if n > sys.maxsize:
+        raise located(ValueError, f"arange: [{start}, {stop}) by {step} has too many elements")
+    return n
+
+
 def arange(
     start: Any, /, stop: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None
 ) -> Array:
     """Evenly spaced values in ``[start, stop)``, as NumPy computes them.
+
+    NumPy stores the first two values, ``start`` and ``start + step``, converted to
+    the dtype, and fills position ``i`` with ``first + i * (second - first)``
+    computed in the dtype; this does the same, lazily.
 
     >>> import lazyarr as xp
     >>> xp.arange(0, 1, 0.25).shape
@@ -192,26 +296,45 @@ def arange(
     check_device(device)
     if stop is None:
         start, stop = 0, start
-    for v in (start, stop, step):
-        if not isinstance(v, (int, float)) or isinstance(v, builtins.bool):
-            raise located(TypeError, f"arange: expected int or float arguments, got {v!r}")
+    start, stop, step = (_arange_number(v) for v in (start, stop, step))
     if step == 0:
         raise located(ValueError, "arange: step must not be zero")
     dtype = _dtype_arg(dtype)
     if dtype is None:
         all_int = builtins.all(isinstance(v, int) for v in (start, stop, step))
         dtype = _dtypes.DEFAULT_INT if all_int else _dtypes.DEFAULT_FLOAT
-    if builtins.all(isinstance(v, int) for v in (start, stop, step)):
-        n = len(range(start, stop, step))
-    else:
-        n = builtins.max(math.ceil((stop - start) / step), 0)
-    i = iota(n, dtype)
-    if _dtypes.is_integer(dtype) or _dtypes.is_bool(dtype):
-        return i * step + start if (step, start) != (1, 0) else i
-    # NOTE: NumPy fills a range from its first two values: start + i * ((start + step) - start).
-    first = np.asarray(start, dtype=dtype)
-    delta = np.asarray(start + step, dtype=dtype) - first
-    return i * Array._new(from_numpy(delta)) + Array._new(from_numpy(first))
+    n = _arange_length(start, stop, step)
+    if _dtypes.is_bool(dtype) and n > 2:
+        raise located(TypeError, f"arange: a bool range has at most 2 elements, not {n}")
+    if _dtypes.is_complex(dtype):
+        # NOTE: the imaginary parts are all zero; the real parts are the real range.
+        real = arange(start, stop, step, dtype=_dtypes.real_dtype(dtype))
+        return Array._new(cast(real._node, dtype))
+    if n == 0:
+        return iota(0, dtype)
+    # NumPy's setitem conversion: OverflowError for out-of-range integers, floats truncated.
+    head = np.empty(builtins.min(n, 2), dtype=dtype)
+    try:
+        head[0] = start
+        if n > 1:
+            head[1] = start + step
+    except (OverflowError, ValueError) as e:
+        raise located(type(e), f"arange: {e}") from None
+    if n <= 2:
+        return Array._new(from_numpy(head))
+    with np.errstate(all="ignore"):
+        # NOTE: array arithmetic, so integer deltas wrap (as in NumPy's fill) without warnings.
+        delta = (head[1:] - head[:1]).reshape(())
+        fill_head = np.arange(2, dtype=dtype) * delta + head[0]
+    first = Array._new(from_numpy(head[0]))
+    body = iota(n, dtype) * Array._new(from_numpy(delta)) + first
+    if fill_head.tobytes() != head.tobytes():
+        # Positions 0 and 1 hold start and start + step exactly, whatever the fill gives.
+        position = iota(n, _dtypes.INDEX_DTYPE)
+        second = Array._new(from_numpy(head[1]))
+        body = elementwise("where", position == 1, second, body)
+        body = elementwise("where", position == 0, first, body)
+    return body
 
 
 def linspace(
@@ -226,30 +349,38 @@ def linspace(
 ) -> Array:
     """``num`` evenly spaced values from ``start`` to ``stop``, as NumPy computes them."""
     check_device(device)
-    if not isinstance(num, int) or isinstance(num, builtins.bool) or num < 0:
-        raise located(ValueError, f"linspace: num must be a non-negative integer, got {num!r}")
+    num = _int_arg(num, "linspace", "num")
+    if num < 0:
+        raise located(ValueError, f"linspace: num must be non-negative, got {num}")
     for v in (start, stop):
         if not isinstance(v, (int, float, complex)) or isinstance(v, builtins.bool):
-            raise located(TypeError, f"linspace: start and stop must be numbers, got {v!r}")
+            raise located(
+                TypeError, f"linspace: start and stop must be numbers, got {_dtypes.describe(v)}"
+            )
     dtype = _dtype_arg(dtype)
     is_complex = builtins.any(isinstance(v, complex) for v in (start, stop))
-    work = (
-        _dtypes.DEFAULT_COMPLEX
-        if is_complex or (dtype is not None and _dtypes.is_complex(dtype))
-        else _dtypes.DEFAULT_FLOAT
-    )
+    if is_complex and dtype is not None:
+        _check_complex_to_real(_dtypes.DEFAULT_COMPLEX, dtype, "linspace")
+    # As in NumPy, the computation dtype follows start and stop; dtype is applied last.
+    work = _dtypes.DEFAULT_COMPLEX if is_complex else _dtypes.DEFAULT_FLOAT
     if dtype is None:
         dtype = work
     div = num - 1 if endpoint else num
-    delta = stop - start
+    # NOTE: delta and step are NumPy scalars, as in np.linspace: Python's complex
+    # division rounds differently from NumPy's.
+    with np.errstate(all="ignore"):
+        delta = np.subtract(stop, start, dtype=work)
+        step = delta / div if div > 0 else None
     y = iota(num, _dtypes.DEFAULT_FLOAT)
     if work != y.dtype:
         y = Array._new(cast(y._node, work))
-    if div > 0:
-        step = delta / div
-        y = (y / div) * delta if step == 0 else y * step
+    d = Array._new(from_numpy(delta))
+    if step is None:
+        y = y * d
+    elif step == 0:
+        y = (y / div) * d
     else:
-        y = y * delta
+        y = y * Array._new(from_numpy(step))
     y = y + start
     if endpoint and num > 1:
         last = iota(num, _dtypes.DEFAULT_INT) == num - 1
@@ -265,7 +396,8 @@ def eye(
     """A 2-D array with ones on the ``k``-th diagonal and zeros elsewhere."""
     check_device(device)
     n_cols = n_rows if n_cols is None else n_cols
-    normalize_shape((n_rows, n_cols), "eye")
+    n_rows, n_cols = normalize_shape((n_rows, n_cols), "eye")
+    k = _int_arg(k, "eye", "k")
     rows = reshape_node(iota(n_rows, _dtypes.INDEX_DTYPE)._node, (n_rows, 1))
     cols = reshape_node(iota(n_cols, _dtypes.INDEX_DTYPE)._node, (1, n_cols))
     mask = elementwise("equal", Array._new(rows) + k, Array._new(cols))
@@ -274,6 +406,7 @@ def eye(
 
 def _triangle(x: Any, k: int, fname: str, lower: builtins.bool) -> Array:
     node = node_of(x, f"{fname}: x")
+    k = _int_arg(k, fname, "k")
     if node.ndim < 2:
         raise located(ValueError, f"{fname}: x must have at least 2 dimensions, got {node.shape}")
     n, m = node.shape[-2:]
@@ -297,7 +430,9 @@ def triu(x: Any, /, *, k: int = 0) -> Array:
 def meshgrid(*arrays: Any, indexing: str = "xy") -> tuple[Array, ...]:
     """Coordinate matrices from 1-D coordinate vectors."""
     if indexing not in ("xy", "ij"):
-        raise located(ValueError, f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+        raise located(
+            ValueError, f"meshgrid: indexing must be 'xy' or 'ij', got {_dtypes.describe(indexing)}"
+        )
     nodes = [node_of(a, "meshgrid: argument") for a in arrays]
     for n in nodes:
         if n.ndim != 1:
@@ -320,8 +455,12 @@ def from_dlpack(x: Any, /, *, device: Any = None, copy: builtins.bool | None = N
     check_device(device)
     if isinstance(x, Array) and not copy:
         return x
+    if not hasattr(x, "__dlpack__"):
+        raise located(TypeError, f"from_dlpack: {type(x).__name__} does not support DLPack")
     try:
         a = np.from_dlpack(x, copy=copy)
     except (TypeError, BufferError, ValueError) as e:
         raise located(type(e), f"from_dlpack: {e}") from None
-    return Array._new(from_numpy(a, copy=copy is not False))
+    if copy is False:
+        return Array._new(_shared_node(a, "from_dlpack"))
+    return Array._new(from_numpy(a, copy=True))

@@ -10,6 +10,7 @@ where it does not (``int8 * 0.5``, ``uint64 + int64``).
 from __future__ import annotations
 
 import builtins
+import reprlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,25 @@ _KINDS["integral"] = _KINDS["signed integer"] | _KINDS["unsigned integer"]
 _KINDS["numeric"] = _KINDS["integral"] | _KINDS["real floating"] | _KINDS["complex floating"]
 
 
+def describe(obj: object) -> str:
+    """``obj`` for an error message, briefly, and without computing a lazy array."""
+    if obj is None or isinstance(
+        obj, (builtins.bool, int, float, complex, str, np.dtype, type, np.generic)
+    ):
+        return repr(obj)
+    if isinstance(obj, (list, tuple)):
+        return reprlib.repr(obj) if all(map(_is_plain, obj)) else f"a {type(obj).__name__}"
+    shape, dtype = getattr(obj, "shape", None), getattr(obj, "dtype", None)
+    if isinstance(shape, tuple) and dtype is not None:
+        return f"{type(obj).__name__} of shape {shape} and dtype {dtype}"
+    return f"a {type(obj).__name__}"
+
+
+def _is_plain(obj: object) -> builtins.bool:
+    plain = (builtins.bool, int, float, complex, str, np.dtype, type)
+    return obj is None or isinstance(obj, plain)
+
+
 def is_supported(dtype: object) -> builtins.bool:
     return dtype in _SUPPORTED if isinstance(dtype, np.dtype) else False
 
@@ -73,32 +93,41 @@ def normalize(dtype: object) -> np.dtype:
     """A supported dtype from a dtype, a NumPy scalar type or a dtype name.
 
     Accepting ``np.float32`` and ``"float32"`` is a convenience for NumPy users;
-    anything outside the standard's thirteen dtypes is a ``TypeError``.
+    anything outside the standard's thirteen dtypes, and anything that is not a
+    dtype (an array, say), is a ``TypeError``.
     """
     if isinstance(dtype, np.dtype) and dtype in _SUPPORTED:
         return dtype
+    # NOTE: np.dtype also reads the ``.dtype`` of arrays; an array is not a dtype.
     try:
-        d = np.dtype(dtype)
+        d = np.dtype(dtype) if isinstance(dtype, (np.dtype, type, str)) else None
     except TypeError:
         d = None
     if d is None or d not in _SUPPORTED or dtype is None:
-        raise TypeError(f"unsupported dtype {dtype!r}; lazyarr supports {', '.join(DTYPES)}")
+        raise TypeError(
+            f"unsupported dtype {describe(dtype)}; lazyarr supports {', '.join(DTYPES)}"
+        )
     return d
 
 
 def isdtype(dtype: np.dtype, kind: object) -> builtins.bool:
     """Whether ``dtype`` is of ``kind`` (a dtype, a kind name, or a tuple of either)."""
-    if isinstance(kind, tuple):
-        return any(isdtype(dtype, k) for k in kind)
     if not is_supported(dtype):
-        raise TypeError(f"isdtype: expected a dtype, got {dtype!r}")
+        raise TypeError(f"isdtype: expected a dtype, got {describe(dtype)}")
+    if isinstance(kind, tuple):
+        for k in kind:
+            if isinstance(k, tuple):
+                raise TypeError(f"isdtype: kind tuples must not be nested, got {describe(kind)}")
+        # NOTE: every entry is checked, so a bad kind is an error wherever it appears.
+        results = [isdtype(dtype, k) for k in kind]
+        return any(results)
     if isinstance(kind, str):
         if kind not in _KINDS:
             raise ValueError(f"isdtype: unknown kind {kind!r}; expected one of {sorted(_KINDS)}")
         return dtype in _KINDS[kind]
     if is_supported(kind):
         return dtype == kind
-    raise TypeError(f"isdtype: kind must be a dtype, a kind name or a tuple, got {kind!r}")
+    raise TypeError(f"isdtype: kind must be a dtype, a kind name or a tuple, got {describe(kind)}")
 
 
 def is_bool(d: np.dtype) -> builtins.bool:
@@ -173,7 +202,12 @@ def result_type(*arrays_and_dtypes: object) -> np.dtype:
         elif type(a) in _SCALAR_PROBES:
             items.append(type(a))
         else:
-            items.append(normalize(a))
+            try:
+                items.append(normalize(a))
+            except TypeError:
+                raise TypeError(
+                    f"result_type: expected arrays, dtypes or Python scalars, got {describe(a)}"
+                ) from None
     if all(type(t) is type for t in items):
         raise ValueError("result_type: at least one array or dtype is required besides scalars")
     # NOTE: promote dtypes first and scalars last, so the weak scalars see the final dtype.
@@ -219,7 +253,7 @@ def _dtype_of(type: object, fname: str) -> np.dtype:
     try:
         return normalize(type)
     except TypeError:
-        raise TypeError(f"{fname}: expected a dtype or an array, got {type!r}") from None
+        raise TypeError(f"{fname}: expected a dtype or an array, got {describe(type)}") from None
 
 
 def finfo(type: object, /) -> finfo_object:

@@ -19,7 +19,7 @@ import numpy as np
 from . import _dtypes
 from ._array import Array
 from ._axes import normalize_axis
-from ._builder import apply, cast, from_numpy, node_of, reshape_node
+from ._builder import apply, cast, node_of, reshape_node
 from ._errors import located
 from ._graph import Node
 from ._ops import REGISTRY, broadcast_shapes
@@ -31,14 +31,14 @@ def _check_bounds(index: np.ndarray, size: int, what: str) -> None:
         raise located(IndexError, f"{what}: index {bad} is out of bounds for size {size}")
 
 
-def _index_node(value: Any, size: int, what: str) -> Node:
+def _index_node(value: Any, size: int, what: str, check: bool = True) -> Node:
     """An integer index array as a node, bounds-checked when its values are known."""
     node = node_of(value, what)
     if not _dtypes.is_integer(node.dtype):
         raise located(
             IndexError, f"{what}: index arrays must have an integer dtype, got {node.dtype}"
         )
-    if node.value is not None:
+    if check and node.value is not None:
         _check_bounds(node.value, size, what)
     return cast(node, _dtypes.INDEX_DTYPE)
 
@@ -56,23 +56,49 @@ def _as_index_entry(k: Any) -> Any:
     return k
 
 
-def _expand_masks(key: list, ndim_of: int) -> list:
+def _is_bool_array(k: Any) -> bool:
+    return isinstance(k, (Array, np.ndarray)) and k.dtype == np.bool_
+
+
+def _as_bool_scalars(entries: list) -> list:
+    """Python booleans and 0-d boolean arrays as ``_BoolScalar`` (a lazy one is computed)."""
+    out = []
+    for k in entries:
+        if isinstance(k, bool):
+            k = _BoolScalar(k)
+        elif _is_bool_array(k) and k.ndim == 0:
+            k = _BoolScalar(bool(k._value() if isinstance(k, Array) else k))
+        out.append(k)
+    return out
+
+
+def _expand_masks(entries: list, shape: tuple[int, ...]) -> list:
     """Boolean masks replaced by the integer arrays of their true positions.
 
-    The positions depend on the data, so a lazy mask is computed here.
+    ``entries`` has one entry per axis of ``shape`` (besides ``None`` and scalar
+    booleans, which index no axis); a mask must match the axes it covers. The
+    positions depend on the data, so a lazy mask is computed here.
     """
     out: list = []
-    for k in key:
-        if isinstance(k, bool):
-            out.append(_BoolScalar(k))
-        elif isinstance(k, (Array, np.ndarray)) and k.dtype == np.bool_:
-            mask = k._value() if isinstance(k, Array) else k
-            if mask.ndim == 0:
-                out.append(_BoolScalar(bool(mask)))
-            else:
-                out.extend(np.nonzero(mask))
-        else:
+    axis = 0
+    for k in entries:
+        if k is None or isinstance(k, (_BoolScalar, _EmptyEllipsis)):
             out.append(k)
+            continue
+        if not _is_bool_array(k):
+            out.append(k)
+            axis += 1
+            continue
+        covered = shape[axis : axis + k.ndim]
+        if tuple(k.shape) != covered:
+            raise located(
+                IndexError,
+                f"boolean index of shape {tuple(k.shape)} does not match the indexed axes "
+                f"{axis}..{axis + k.ndim - 1} of shape {covered}",
+            )
+        mask = k._value() if isinstance(k, Array) else k
+        out.extend(np.nonzero(mask))
+        axis += k.ndim
     return out
 
 
@@ -89,15 +115,30 @@ def _is_array_entry(k: Any) -> bool:
     return isinstance(k, (Array, np.ndarray))
 
 
+class _EmptyEllipsis:
+    """An ellipsis that stands for no axis; NumPy still counts it as a separator."""
+
+
+_EMPTY_ELLIPSIS = _EmptyEllipsis()
+
+
+def _is_int_entry(k: Any) -> bool:
+    return not (
+        k is None or isinstance(k, (slice, _BoolScalar, _EmptyEllipsis)) or _is_array_entry(k)
+    )
+
+
 def getitem(x: Array, key: Any) -> Array:
     node = x._node
     entries = list(key) if isinstance(key, tuple) else [key]
-    entries = _expand_masks([_as_index_entry(k) for k in entries], node.ndim)
+    entries = _as_bool_scalars([_as_index_entry(k) for k in entries])
     n_ellipsis = sum(k is Ellipsis for k in entries)
     if n_ellipsis > 1:
         raise located(IndexError, "an index can only have a single ellipsis ('...')")
     consumed = sum(
-        1 for k in entries if k is not None and k is not Ellipsis and not isinstance(k, _BoolScalar)
+        k.ndim if _is_bool_array(k) else 1
+        for k in entries
+        if k is not None and k is not Ellipsis and not isinstance(k, _BoolScalar)
     )
     if consumed > node.ndim:
         raise located(
@@ -106,12 +147,40 @@ def getitem(x: Array, key: Any) -> Array:
             f"but {consumed} were indexed",
         )
     if n_ellipsis:
-        at = entries.index(Ellipsis)
-        entries[at : at + 1] = [slice(None)] * (node.ndim - consumed)
+        at = next(i for i, k in enumerate(entries) if k is Ellipsis)  # not ==: arrays
+        fill = node.ndim - consumed
+        entries[at : at + 1] = [slice(None)] * fill if fill else [_EMPTY_ELLIPSIS]
     else:
         entries += [slice(None)] * (node.ndim - consumed)
+    entries = _expand_masks(entries, node.shape)
 
-    # New axes first: each None or scalar boolean becomes a whole-axis index on a unit axis.
+    # NumPy's advanced indices: integer arrays; a scalar boolean, as an index array
+    # ([0] or []) on a new unit axis; and integers when there is any other of those.
+    # Alone, a scalar boolean is the same as slicing its unit axis, which needs no gather.
+    n_bool = sum(isinstance(k, _BoolScalar) for k in entries)
+    has_arrays = any(map(_is_array_entry, entries))
+    has_ints = any(map(_is_int_entry, entries))
+    bools_as_arrays = n_bool > 1 or (n_bool > 0 and (has_ints or has_arrays))
+    advanced = has_arrays or bools_as_arrays
+
+    def is_advanced(k: Any) -> bool:
+        if isinstance(k, _BoolScalar):
+            return bools_as_arrays
+        return _is_array_entry(k) or (advanced and _is_int_entry(k))
+
+    # An empty ellipsis between advanced indices separates them, as a slice would:
+    # it becomes a unit axis that is dropped after the gather.
+    phantom = None
+    empty_at = [i for i, k in enumerate(entries) if k is _EMPTY_ELLIPSIS]
+    if empty_at:
+        at = empty_at[0]
+        if any(map(is_advanced, entries[:at])) and any(map(is_advanced, entries[at + 1 :])):
+            entries[at] = None
+            phantom = sum(not is_advanced(k) for k in entries[:at])
+        else:
+            del entries[at]
+
+    # New axes first: each None or scalar boolean becomes an index on a unit axis.
     shape, dims, empties = [], iter(node.shape), []
     for k in entries:
         if k is None or isinstance(k, _BoolScalar):
@@ -122,13 +191,16 @@ def getitem(x: Array, key: Any) -> Array:
             shape.append(next(dims))
     node = reshape_node(node, tuple(shape))
     entries = [
-        slice(0, 0)
-        if i in empties
-        else (slice(None) if k is None or isinstance(k, _BoolScalar) else k)
+        (
+            np.zeros(int(k.keep), dtype=_dtypes.INDEX_DTYPE)
+            if isinstance(k, _BoolScalar) and bools_as_arrays
+            else slice(0, 0)
+            if i in empties
+            else (slice(None) if k is None or isinstance(k, _BoolScalar) else k)
+        )
         for i, k in enumerate(entries)
     ]
 
-    advanced = any(_is_array_entry(k) for k in entries)
     slices, drop, arrays, spec = [], [], [], []
     for axis, (k, size) in enumerate(zip(entries, node.shape)):
         if isinstance(k, slice):
@@ -138,7 +210,7 @@ def getitem(x: Array, key: Any) -> Array:
         if _is_array_entry(k):
             slices.append((0, size, 1))
             spec.append(len(arrays))
-            arrays.append(_index_node(k, size, "index"))
+            arrays.append((k, size))
             continue
         try:
             i = operator.index(k)
@@ -149,14 +221,12 @@ def getitem(x: Array, key: Any) -> Array:
                 f"arrays are valid indices, got {type(k).__name__}",
             ) from None
         if not -size <= i < size:
-            raise located(
-                IndexError, f"index {i} is out of bounds for axis {axis} with size {size}"
-            )
+            raise located(IndexError, f"index {i} is out of bounds for an axis of size {size}")
         i %= size
         if advanced:
             slices.append((0, size, 1))
             spec.append(len(arrays))
-            arrays.append(from_numpy(np.asarray(i, dtype=_dtypes.INDEX_DTYPE)))
+            arrays.append((np.asarray(i, dtype=_dtypes.INDEX_DTYPE), size))
         else:
             slices.append((i, i + 1, 1))
             drop.append(axis)
@@ -166,10 +236,16 @@ def getitem(x: Array, key: Any) -> Array:
         node = reshape_node(node, tuple(d for a, d in enumerate(node.shape) if a not in drop))
     if arrays:
         try:
-            broadcast_shapes(*(a.shape for a in arrays))
+            index_shape = broadcast_shapes(*(tuple(k.shape) for k, _ in arrays))
         except ValueError as e:
             raise located(IndexError, f"index arrays do not broadcast together: {e}") from None
-        node = apply(REGISTRY["gather"], (node, *arrays), spec=tuple(spec))._node
+        # NOTE: as NumPy, indices are not checked when they select nothing.
+        check = math.prod(index_shape) > 0
+        nodes = tuple(_index_node(k, size, "index", check) for k, size in arrays)
+        node = apply(REGISTRY["gather"], (node, *nodes), spec=tuple(spec))._node
+        if phantom is not None:
+            at = len(index_shape) + phantom
+            node = reshape_node(node, node.shape[:at] + node.shape[at + 1 :])
     return Array._new(node)
 
 
@@ -180,6 +256,10 @@ def _normalize_slice(k: slice, size: int) -> tuple[int, int | None, int]:
         raise located(
             type(e) if isinstance(e, ValueError) else IndexError, f"invalid slice {k!r}: {e}"
         ) from None
+    if not len(range(start, stop, step)):
+        # NOTE: an empty slice may normalize to start -1 ("before the first element"),
+        # which NumPy would read as the last element.
+        return (0, 0, 1)
     if step < 0 and stop < 0:
         stop = None
     return (start, stop, step)

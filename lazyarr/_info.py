@@ -15,10 +15,11 @@ class Info:
     def capabilities(self) -> dict[str, Any]:
         # Boolean masks and nonzero work by computing the mask; unique_* and friends
         # are not implemented yet, so data-dependent shapes are not fully supported.
+        # Values are computed by NumPy, which supports at most 64 dimensions.
         return {
             "boolean indexing": True,
             "data-dependent shapes": False,
-            "max dimensions": None,
+            "max dimensions": 64,
         }
 
     def default_device(self) -> Device:

@@ -6,6 +6,7 @@ with elementwise products, and ``matrix_transpose`` is a ``permute_dims``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 from typing import Any
@@ -67,6 +68,8 @@ def matrix_transpose(x: Any, /) -> Array:
 def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Array:
     """Sum of products over ``axes`` (an int, or two sequences of axes), as ``np.tensordot``."""
     a, b = node_of(x1, "tensordot: x1"), node_of(x2, "tensordot: x2")
+    with contextlib.suppress(TypeError):  # an int, a NumPy integer, a 0-d integer array
+        axes = operator.index(axes)
     if isinstance(axes, int):
         if axes < 0 or axes > min(a.ndim, b.ndim):
             raise located(
@@ -74,9 +77,13 @@ def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Array:
             )
         axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
     else:
-        axes_a, axes_b = ([operator.index(i)] if isinstance(i, int) else list(i) for i in axes)
-        axes_a = [normalize_axis(i, a.ndim, "tensordot") for i in axes_a]
-        axes_b = [normalize_axis(i, b.ndim, "tensordot") for i in axes_b]
+        try:
+            first, second = axes
+        except (TypeError, ValueError):
+            raise located(
+                TypeError, f"tensordot: axes must be an int or two sequences of axes, got {axes!r}"
+            ) from None
+        axes_a, axes_b = _axis_list(first, a.ndim), _axis_list(second, b.ndim)
     if len(axes_a) != len(axes_b):
         raise located(ValueError, "tensordot: the two axis sequences differ in length")
     for i, j in zip(axes_a, axes_b):
@@ -98,6 +105,18 @@ def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Array:
     out = matmul(Array._new(at), Array._new(bt))
     shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b)
     return Array._new(reshape_node(out._node, shape))
+
+
+def _axis_list(axes: Any, ndim: int) -> list[int]:
+    """One of tensordot's axis sequences (or a single axis), normalized and distinct."""
+    try:
+        items = [operator.index(axes)]
+    except TypeError:
+        items = list(axes)
+    out = [normalize_axis(i, ndim, "tensordot") for i in items]
+    if len(set(out)) != len(out):
+        raise located(ValueError, f"tensordot: repeated axis in {axes!r}")
+    return out
 
 
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Array:

@@ -224,11 +224,17 @@ def roll(x: Any, /, shift: Any, *, axis: Any = None) -> Array:
     if axis is None:
         flat = Array._new(reshape_node(node, (math.prod(node.shape),)))
         return reshape(roll(flat, shift, axis=0), node.shape)
-    shifts = shift if isinstance(shift, tuple) else (shift,)
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    if len(shifts) == 1 and len(axes) > 1:
+    # shift and axis broadcast against each other, as NumPy's: an int goes with every
+    # entry of the other, as does a tuple of length 1; () rolls nothing.
+    shifts = shift if isinstance(shift, tuple) else None
+    axes = axis if isinstance(axis, tuple) else None
+    if shifts is None:
+        shifts = (shift,) * (1 if axes is None else len(axes))
+    if axes is None:
+        axes = (axis,) * len(shifts)
+    if len(shifts) == 1 and len(axes) != 1:
         shifts = shifts * len(axes)
-    if len(axes) == 1 and len(shifts) > 1:
+    elif len(axes) == 1 and len(shifts) != 1:
         axes = axes * len(shifts)
     if len(shifts) != len(axes):
         raise located(ValueError, f"roll: shift {shift!r} and axis {axis!r} differ in length")
@@ -296,6 +302,8 @@ def repeat(x: Any, repeats: Any, /, *, axis: int | None = None) -> Array:
         out = node.shape[:axis] + (n * repeats,) + node.shape[axis + 1 :]
         return Array._new(reshape_node(broadcast_node(reshape_node(node, unit), wide), out))
     counts = np.asarray(repeats)
+    if isinstance(repeats, (list, tuple)) and counts.size == 0:
+        counts = counts.astype(_dtypes.INDEX_DTYPE)  # [] is float64 to NumPy
     if counts.dtype.kind not in "iub" or counts.ndim > 1:
         raise located(TypeError, "repeat: repeats must be an int or a 1-D array of integers")
     counts = np.broadcast_to(counts, (n,)) if counts.size == 1 else counts
@@ -303,6 +311,8 @@ def repeat(x: Any, repeats: Any, /, *, axis: int | None = None) -> Array:
         raise located(ValueError, f"repeat: {counts.size} repeats for an axis of length {n}")
     if (counts < 0).any():
         raise located(ValueError, "repeat: repeats must be non-negative")
+    # NOTE: np.repeat refuses uint64 counts (no safe cast to intp).
+    counts = counts.astype(_dtypes.INDEX_DTYPE)
     from ._indexing_functions import take
 
     index = np.repeat(np.arange(n, dtype=_dtypes.INDEX_DTYPE), counts)

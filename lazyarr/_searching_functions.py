@@ -9,20 +9,29 @@ import numpy as np
 
 from . import _dtypes
 from ._array import Array
+from ._axes import normalize_axis
 from ._builder import apply, cast, elementwise, node_of, promote_args, scalar_node
 from ._errors import located
 from ._ops import REGISTRY
 from ._statistical_functions import reduce
 
 
+def _arg_reduce(name: str, x: Any, axis: Any, keepdims: builtins.bool) -> Array:
+    node = node_of(x, f"{name}: x")
+    if axis is not None:
+        # NOTE: one axis or all of them; the primitive has no rule for a tuple of axes.
+        axis = normalize_axis(axis, node.ndim, name)
+    return reduce(name, Array._new(node), axis, keepdims)
+
+
 def argmax(x: Any, /, *, axis: int | None = None, keepdims: builtins.bool = False) -> Array:
     """Index of the first maximum along ``axis`` (default: of the flattened array)."""
-    return reduce("argmax", x, axis, keepdims)
+    return _arg_reduce("argmax", x, axis, keepdims)
 
 
 def argmin(x: Any, /, *, axis: int | None = None, keepdims: builtins.bool = False) -> Array:
     """Index of the first minimum along ``axis`` (default: of the flattened array)."""
-    return reduce("argmin", x, axis, keepdims)
+    return _arg_reduce("argmin", x, axis, keepdims)
 
 
 def count_nonzero(x: Any, /, *, axis: Any = None, keepdims: builtins.bool = False) -> Array:
@@ -56,7 +65,17 @@ def searchsorted(x1: Any, x2: Any, /, *, side: str = "left", sorter: Any = None)
     if sorter is not None:
         from ._indexing_functions import take
 
-        sorted_node = take(Array._new(sorted_node), sorter)._node
+        order = node_of(sorter, "searchsorted: sorter")
+        if not _dtypes.is_integer(order.dtype):
+            raise located(
+                TypeError, f"searchsorted: sorter must have an integer dtype, got {order.dtype}"
+            )
+        if order.shape != sorted_node.shape:
+            raise located(
+                ValueError,
+                f"searchsorted: sorter must have x1's shape {sorted_node.shape}, got {order.shape}",
+            )
+        sorted_node = take(Array._new(sorted_node), Array._new(order))._node
     (_, values_node), common = promote_args("searchsorted", (Array._new(sorted_node), x2))
     if values_node is None:
         values_node = scalar_node(x2, common)

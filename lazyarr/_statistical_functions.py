@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import builtins
 import math
+import numbers
+import operator
 from typing import Any
 
 import numpy as np
@@ -98,17 +100,25 @@ def _sum_for_mean(node, axis: Any, keepdims: builtins.bool, fname: str) -> Array
 def mean(x: Any, /, *, axis: Any = None, keepdims: builtins.bool = False) -> Array:
     """Arithmetic mean; integer input gives float64 (NaN for an empty reduction)."""
     node = node_of(x, "mean: x")
-    total = _sum_for_mean(node, axis, keepdims, "mean")
-    return _divide_by_count(total, _count(node, axis, "mean"))
+    n = _count(node, axis, "mean")  # validates axis, naming mean in the error
+    return _divide_by_count(_sum_for_mean(node, axis, keepdims, "mean"), n)
 
 
-def var(
-    x: Any, /, *, axis: Any = None, correction: int | float = 0.0, keepdims: builtins.bool = False
-) -> Array:
-    """Variance with ``correction`` degrees of freedom removed (NumPy's ``ddof``)."""
-    node = node_of(x, "var: x")
-    n = _count(node, axis, "var")
-    centre = _divide_by_count(_sum_for_mean(node, axis, True, "var"), n)
+def _variance(x: Any, axis: Any, correction: Any, keepdims: builtins.bool, fname: str) -> Array:
+    node = node_of(x, f"{fname}: x")
+    if isinstance(correction, (builtins.bool, np.bool_)) or not isinstance(
+        correction, numbers.Real
+    ):
+        raise located(
+            TypeError, f"{fname}: correction must be an int or a float, got {correction!r}"
+        )
+    correction = (
+        operator.index(correction)
+        if isinstance(correction, numbers.Integral)
+        else float(correction)
+    )
+    n = _count(node, axis, fname)
+    centre = _divide_by_count(_sum_for_mean(node, axis, True, fname), n)
     d = Array._new(node) - centre
     if _dtypes.is_complex(d.dtype):
         re, im = elementwise("real", d), elementwise("imag", d)
@@ -119,11 +129,18 @@ def var(
     return _divide_by_count(total, builtins.max(n - correction, 0))
 
 
+def var(
+    x: Any, /, *, axis: Any = None, correction: int | float = 0.0, keepdims: builtins.bool = False
+) -> Array:
+    """Variance with ``correction`` degrees of freedom removed (NumPy's ``ddof``)."""
+    return _variance(x, axis, correction, keepdims, "var")
+
+
 def std(
     x: Any, /, *, axis: Any = None, correction: int | float = 0.0, keepdims: builtins.bool = False
 ) -> Array:
     """Standard deviation: the square root of ``var``."""
-    return elementwise("sqrt", var(x, axis=axis, correction=correction, keepdims=keepdims))
+    return elementwise("sqrt", _variance(x, axis, correction, keepdims, "std"))
 
 
 def _cumulative(name: str, x: Any, axis: Any, dtype: Any, include_initial: builtins.bool):

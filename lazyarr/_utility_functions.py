@@ -38,9 +38,15 @@ def diff(
     if node.ndim == 0:
         raise located(ValueError, "diff: x must have at least one dimension")
     axis = normalize_axis(axis, node.ndim, "diff")
-    n = operator.index(n)
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise located(TypeError, f"diff: order n must be an integer, got {n!r}") from None
     if n < 0:
         raise located(ValueError, f"diff: order n must be non-negative, got {n}")
+    if n == 0:
+        # NOTE: as NumPy (and so array-api-strict): order 0 is x itself, without prepend/append.
+        return Array._new(node)
     parts = [p for p in (prepend, Array._new(node), append) if p is not None]
     out = concat(parts, axis=axis) if len(parts) > 1 else Array._new(node)
     op = "not_equal" if _dtypes.is_bool(out.dtype) else "subtract"

@@ -56,7 +56,7 @@ def numpy_arrays(draw, dtypes=ALL, shape=None, finite: bool = False, layouts: bo
         base = draw(hnp.arrays(dtype, big, elements=_elements(dtype, finite)))
         return base[tuple(slice(None, None, 2) for _ in shape)]
     a = draw(hnp.arrays(dtype, shape, elements=_elements(dtype, finite)))
-    if layout == "f":
+    if layout == "f" and len(shape) > 0:
         return np.asfortranarray(a)
     if layout == "reversed" and len(shape) > 0:
         return np.ascontiguousarray(a[::-1])[::-1]
@@ -91,10 +91,10 @@ def assert_matches(actual, expected, *, rtol: float | None = None, check_dtype: 
 def next_line() -> str:
     """``file:line`` of the line after the caller's, as lazyarr's error messages name it::
 
-        with pytest.raises(ValueError) as info:
-            where = next_line()
-            xp.reshape(x, (5,))
-        assert where in str(info.value)
+    with pytest.raises(ValueError) as info:
+        where = next_line()
+        xp.reshape(x, (5,))
+    assert where in str(info.value)
     """
     frame = inspect.currentframe().f_back
     return f"{frame.f_code.co_filename}:{frame.f_lineno + 1}"

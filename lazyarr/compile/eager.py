@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from .._graph import Node
 from . import numpy_backend
 
 
-def materialize(nodes: Sequence[Node]) -> None:
-    """Compute and keep the values of ``nodes`` that do not have one, in one pass."""
+def materialize(nodes: Sequence[Node]) -> list[np.ndarray]:
+    """The values of ``nodes``, computed in one pass and kept where that is safe."""
     pending = [n for n in nodes if n.value is None]
     if not pending:
-        return
-    for node, value in zip(pending, numpy_backend.evaluate(pending)):
+        return [n.value for n in nodes]
+    values, keepable = numpy_backend.evaluate(pending)
+    computed = {}
+    for node, value in zip(pending, values):
         if value.flags.writeable:
             value.flags.writeable = False
-        node.value = value
+        if keepable:
+            node.value = value
+        computed[node] = value
+    return [n.value if n.value is not None else computed[n] for n in nodes]

@@ -59,25 +59,36 @@ def schedule(roots: Sequence[Node]) -> tuple[list[Node], dict[Node, int]]:
     return order, uses
 
 
-def evaluate(roots: Sequence[Node]) -> list[np.ndarray]:
-    """The values of ``roots``; nodes that already have a value are not recomputed.
+def evaluate(roots: Sequence[Node]) -> tuple[list[np.ndarray], bool]:
+    """The values of ``roots``, and whether they may be kept.
 
-    A value is released once its last reader has run, so a long chain needs
-    memory for a couple of intermediates, not all of them.
+    Nodes that already have a value are not recomputed. A value is released once
+    its last reader has run, so a long chain needs memory for a couple of
+    intermediates, not all of them. Results that read a writeable buffer (one
+    shared with the user through ``asarray(..., copy=False)``) must not be kept:
+    the user may write into it before asking again.
     """
     order, uses = schedule(roots)
     env: dict[Node, np.ndarray] = {}
+    keepable = True
     with np.errstate(all="ignore"):
         for node in order:
             value = node.value
-            if value is None:
+            if value is not None:
+                if value.flags.writeable:
+                    keepable = False
+            else:
                 inputs = node.inputs
                 op = node.op
                 args = [env[i] for i in inputs]
                 try:
                     value = None
-                    if node.size >= _COMPACT_MIN_SIZE and op.kind == "elementwise":
-                        value = _compact(node, args)
+                    kind = op.kind
+                    if kind == "elementwise":
+                        if node.size >= _COMPACT_MIN_SIZE:
+                            value = _compact(node, args)
+                    elif kind in _ORDER_SENSITIVE:
+                        args = [_expanded(a) for a in args]
                     if value is None:
                         value = op.impl(*args, **dict(node.attrs)) if node.attrs else op.impl(*args)
                 except Exception as e:
@@ -98,10 +109,25 @@ def evaluate(roots: Sequence[Node]) -> list[np.ndarray]:
                     else:
                         del env[i]
             env[node] = value
-    return [env[r] for r in roots]
+    return [env[r] for r in roots], keepable
 
 
 _COMPACT_MIN_SIZE = 4096
+# Ops whose floating-point result depends on the memory order NumPy walks their input in.
+_ORDER_SENSITIVE = frozenset({"reduction", "scan", "linalg"})
+_EXPAND_MAX_SIZE = 1 << 26
+
+
+def _expanded(a: np.ndarray) -> np.ndarray:
+    """A stride-0 (compacted) value as the contiguous array NumPy would have built.
+
+    NumPy sums a broadcast view in another order than a real array, so for results
+    equal to NumPy's to the last bit, reductions see real arrays; only absurdly large
+    broadcasts (which NumPy itself could not allocate) are reduced as views.
+    """
+    if 0 in a.strides and a.size <= _EXPAND_MAX_SIZE:
+        return np.ascontiguousarray(a)
+    return a
 
 
 def _compact(node: Node, args: list[np.ndarray]) -> np.ndarray | None:
