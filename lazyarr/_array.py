@@ -163,9 +163,14 @@ class Array:
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
         """``np.exp(lazy)`` stays lazy; other ufunc uses compute through NumPy."""
-        name = _UFUNC_NAMES.get(ufunc)
-        if method == "__call__" and name is not None and not kwargs:
-            return _builder.elementwise(name, *inputs)
+        if method == "__call__" and not kwargs:
+            name = _UFUNC_NAMES.get(ufunc)
+            if name is not None:
+                return _builder.elementwise(name, *inputs)
+            if ufunc is np.matmul:
+                return _linalg.matmul(*inputs)
+            if ufunc is np.vecdot:
+                return _linalg.vecdot(*inputs)
         args = [np.asarray(x) if isinstance(x, Array) else x for x in inputs]
         return getattr(ufunc, method)(*args, **kwargs)
 

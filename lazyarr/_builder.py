@@ -19,6 +19,7 @@ from ._graph import Node, intern
 from ._ops import REGISTRY, Elementwise, Op, broadcast_shapes
 
 _SCALAR_TYPES = (builtins.bool, int, float, complex)
+_CONSTANT = REGISTRY["constant"]
 _SMALL_CONSTANT = 64  # elements; larger constants are keyed by identity, not by content
 
 
@@ -32,12 +33,10 @@ def apply(op: Op, inputs: tuple[Node, ...], **params) -> Array:
 def constant_node(value: np.ndarray) -> Node:
     """The node for a NumPy array that lazyarr owns (read-only from here on)."""
     if value.size <= _SMALL_CONSTANT:
-        key = ("bytes", value.dtype.str, value.shape, value.tobytes())
+        key = ("bytes", value.dtype, value.shape, value.tobytes())
     else:
         key = ("id", id(value))
-    return intern(
-        REGISTRY["constant"], (), (("key", key),), value.shape, value.dtype, user_location(), value
-    )
+    return intern(_CONSTANT, (), (("key", key),), value.shape, value.dtype, user_location(), value)
 
 
 def constant(value: np.ndarray) -> Array:
@@ -54,7 +53,7 @@ def from_numpy(a: np.ndarray | np.generic, copy: builtins.bool = True) -> Node:
         )
     if copy or not isinstance(a, np.ndarray):
         a = np.array(a, copy=True)
-        a.flags.writeable = False
+        a.setflags(write=False)
     return constant_node(a)
 
 
@@ -89,7 +88,7 @@ def _new_scalar_node(value: builtins.bool | int | float | complex, dtype: np.dty
         raise located(
             OverflowError, f"Python scalar {value!r} does not fit in {dtype}: {e}"
         ) from None
-    a.flags.writeable = False
+    a.setflags(write=False)
     return constant_node(a)
 
 
@@ -149,21 +148,26 @@ def promote_args(name: str, args: Sequence[object]) -> tuple[list[Node | None], 
     return nodes, common
 
 
-_rules: dict[tuple, tuple[np.dtype, np.dtype, np.dtype]] = {}
-
-
-def _elementwise_rule(op: Elementwise, nodes: list, args: Sequence[object]):
-    """(common dtype, computation dtype, output dtype) for one combination of input types."""
-    name = op.name
-    _, common = promote_args(name, args)
-    try:
-        compute, out = op.resolve(common)
-    except TypeError as e:
-        shown = ", ".join(
-            str(n.dtype) if n is not None else type(a).__name__ for n, a in zip(nodes, args)
+def _signature(op: Elementwise, nodes: list, args: Sequence[object]):
+    """Computation dtype of each argument, and the output dtype."""
+    if all(n is None for n in nodes):
+        raise located(
+            TypeError, f"{op.name}: at least one argument must be an array, got only Python scalars"
         )
-        raise located(TypeError, f"{name} does not support input dtype(s) {shown}: {e}") from None
-    return common, compute, out
+    types = tuple(type(a) if n is None else n.dtype for n, a in zip(nodes, args))
+    try:
+        return op.signature(types)
+    except TypeError as e:
+        raise located(TypeError, str(e)) from None
+
+
+def _prepared(n: Node | None, a: object, compute: np.dtype) -> Node:
+    """An argument's node in its computation dtype (scalars become constants of it)."""
+    if n is None:
+        return scalar_node(a, compute)
+    if n.dtype is not compute and n.dtype != compute:
+        n = cast(n, compute)
+    return n
 
 
 def _arg_node(a: object, name: str) -> Node | None:
@@ -172,43 +176,26 @@ def _arg_node(a: object, name: str) -> Node | None:
     return node_of(a, f"{name}: argument")
 
 
-def _prepared(n: Node | None, a: object, common: np.dtype, compute: np.dtype) -> Node:
-    """An argument's node in the computation dtype (scalars become constants)."""
-    if n is None:
-        n = scalar_node(a, common)
-    if n.dtype is not compute and n.dtype != compute:
-        n = cast(n, compute)
-    return n
-
-
-def _rule(op: Elementwise, nodes: list, args: Sequence[object]):
-    key = (op, *[type(a) if n is None else n.dtype for n, a in zip(nodes, args)])
-    rule = _rules.get(key)
-    if rule is None:
-        rule = _rules[key] = _elementwise_rule(op, nodes, args)
-    return rule
-
-
 def elementwise(name: str, *args: object) -> Array:
-    """Apply elementwise op ``name``: promote, cast to its computation dtype, broadcast.
+    """Apply elementwise op ``name``: cast each argument to its computation dtype, broadcast.
 
-    This is the hot path of eager code: the dtype rule of each combination of input
-    types is computed once and cached, and one- and two-argument calls avoid
-    generic loops.
+    This is the hot path of eager code: one- and two-argument calls avoid generic
+    loops, and the op caches its dtype rule per combination of argument types.
     """
     op = REGISTRY[name]
+    cache = op._cache
     if len(args) == 2:
         x, y = args
         nx = x._node if type(x) is Array else _arg_node(x, name)
         ny = y._node if type(y) is Array else _arg_node(y, name)
-        rule = _rules.get(
-            (op, type(x) if nx is None else nx.dtype, type(y) if ny is None else ny.dtype)
-        )
+        rule = cache.get((type(x) if nx is None else nx.dtype, type(y) if ny is None else ny.dtype))
         if rule is None:
-            rule = _rule(op, [nx, ny], args)
-        common, compute, out = rule
-        nx = _prepared(nx, x, common, compute)
-        ny = _prepared(ny, y, common, compute)
+            rule = _signature(op, [nx, ny], args)
+        (cx, cy), out = rule
+        if nx is None or nx.dtype is not cx:
+            nx = _prepared(nx, x, cx)
+        if ny is None or ny.dtype is not cy:
+            ny = _prepared(ny, y, cy)
         inputs = (nx, ny)
         shape = nx.shape
         if ny.shape != shape:
@@ -216,17 +203,18 @@ def elementwise(name: str, *args: object) -> Array:
     elif len(args) == 1:
         (x,) = args
         nx = x._node if type(x) is Array else _arg_node(x, name)
-        rule = _rules.get((op, type(x) if nx is None else nx.dtype))
+        rule = cache.get((type(x) if nx is None else nx.dtype,))
         if rule is None:
-            rule = _rule(op, [nx], args)
-        common, compute, out = rule
-        nx = _prepared(nx, x, common, compute)
+            rule = _signature(op, [nx], args)
+        (cx,), out = rule
+        if nx is None or nx.dtype is not cx:
+            nx = _prepared(nx, x, cx)
         inputs = (nx,)
         shape = nx.shape
     else:
         nodes = [a._node if type(a) is Array else _arg_node(a, name) for a in args]
-        common, compute, out = _rule(op, nodes, args)
-        inputs = tuple(_prepared(n, a, common, compute) for n, a in zip(nodes, args))
+        computes, out = _signature(op, nodes, args)
+        inputs = tuple(_prepared(n, a, c) for n, a, c in zip(nodes, args, computes))
         shape = _broadcast(name, inputs)
     result = _new_array(Array)
     result._node = intern(op, inputs, (), shape, out, user_location())

@@ -171,7 +171,7 @@ def asarray(
             f"asarray: cannot convert {type(obj).__name__} to a numeric "
             f"array (NumPy made dtype {a.dtype})",
         )
-    a.flags.writeable = False
+    a.setflags(write=False)
     return Array._new(from_numpy(a, copy=False))
 
 

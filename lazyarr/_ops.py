@@ -45,10 +45,13 @@ class Op:
 class Elementwise(Op):
     """An op applied independently at every (broadcast) position.
 
-    Its dtype rule is ``resolve(dtype) -> (computation dtype, output dtype)`` for
-    inputs already promoted to one dtype. For ops backed by a NumPy ufunc the rule
-    is the ufunc's own loop selection, so results match NumPy's; float16 loops
-    (``sin`` of int8) are computed in float32, the nearest supported dtype.
+    Its dtype rule is ``signature(types) -> (computation dtype of each input, output
+    dtype)``, where ``types`` holds the dtypes of the array arguments and the types
+    of the Python scalar ones (weak, as in NEP 50). For ops backed by a NumPy ufunc
+    the rule is the ufunc's own loop selection, so results match NumPy's, exact
+    int64/uint64 comparisons included; float16 loops (``sin`` of int8) are computed
+    in float32, the nearest supported dtype. Other ops declare ``resolve(common
+    dtype) -> (computation dtype, output dtype)`` over the promoted inputs.
     """
 
     kind = "elementwise"
@@ -66,28 +69,37 @@ class Elementwise(Op):
         self.nin = nin
         self.ufunc = ufunc
         self._resolve = resolve
-        self._cache: dict[np.dtype, tuple[np.dtype, np.dtype]] = {}
+        self._cache: dict[tuple, tuple[tuple[np.dtype, ...], np.dtype]] = {}
 
-    def resolve(self, dtype: np.dtype) -> tuple[np.dtype, np.dtype]:
+    def signature(self, types: tuple) -> tuple[tuple[np.dtype, ...], np.dtype]:
         try:
-            return self._cache[dtype]
+            return self._cache[types]
         except KeyError:
             pass
-        if self._resolve is not None:
-            result = self._resolve(dtype)
-        else:
+        shown = ", ".join(t.__name__ if isinstance(t, type) else str(t) for t in types)
+        if self.ufunc is not None:
+            # NOTE: resolve_dtypes takes int, float and complex as weak scalars, not bool.
+            probe = tuple(_dtypes.bool if t is bool else t for t in types)
             try:
-                loop = self.ufunc.resolve_dtypes((dtype,) * self.nin + (None,))
+                loop = self.ufunc.resolve_dtypes((*probe, None))
             except TypeError:
-                raise TypeError(f"{self.name} is not defined for dtype {dtype}") from None
-            result = (_dtypes.substitute(loop[0]), _dtypes.substitute(loop[-1]))
-        self._cache[dtype] = result
+                raise TypeError(f"{self.name} is not defined for {shown}") from None
+            result = (tuple(_dtypes.substitute(d) for d in loop[:-1]), _dtypes.substitute(loop[-1]))
+        else:
+            values = types[1:] if self.name == "where" else types
+            common = _dtypes.promote(*values)
+            try:
+                compute, out = self._resolve(common)
+            except TypeError as e:
+                raise TypeError(f"{self.name} is not defined for {shown}: {e}") from None
+            computes = (compute,) * len(values)
+            result = ((_dtypes.bool, *computes) if self.name == "where" else computes, out)
+        self._cache[types] = result
         return result
 
     def _infer(self, inputs, **params):
         shape = broadcast_shapes(*(x.shape for x in inputs))
-        # NOTE: the last input carries the computation dtype (where's first is the bool mask).
-        return shape, self.resolve(inputs[-1].dtype)[1]
+        return shape, self.signature(tuple(x.dtype for x in inputs))[1]
 
 
 def broadcast_shapes(*shapes: Shape) -> Shape:

@@ -29,18 +29,18 @@ def test_elementwise_dtype_rule_matches_reference(op):
     """For every dtype the rule accepts, the NumPy reference returns the declared dtype."""
     accepted = 0
     for dtype in ALL:
+        types = (np.dtype(bool), dtype, dtype) if op.name == "where" else (dtype,) * op.nin
         try:
-            compute, out = op.resolve(dtype)
+            computes, out = op.signature(types)
         except TypeError:
             continue
         accepted += 1
-        assert compute in ALL and out in ALL
-        args = [np.ones(3, dtype=compute)] * op.nin
-        if op.name == "where":
-            args[0] = np.ones(3, dtype=bool)
+        assert all(c in ALL for c in computes) and out in ALL
+        assert op.signature(computes) == (computes, out), "the rule is not idempotent"
+        args = [np.ones(3, dtype=c) for c in computes]
         with np.errstate(all="ignore"):
             result = np.asarray(op.impl(*args))
-        assert result.dtype == out, f"{op.name}({compute}) gave {result.dtype}, declared {out}"
+        assert result.dtype == out, f"{op.name}{computes} gave {result.dtype}, declared {out}"
     assert accepted, f"{op.name} accepts no dtype at all"
 
 

@@ -25,7 +25,7 @@ def materialize(nodes: Sequence[Node]) -> list[np.ndarray]:
     computed = {}
     for node, value in zip(pending, values):
         if value.flags.writeable:
-            value.flags.writeable = False
+            value.setflags(write=False)
         if keepable:
             node.value = value
         computed[node] = value

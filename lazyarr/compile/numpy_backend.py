@@ -68,6 +68,17 @@ def evaluate(roots: Sequence[Node]) -> tuple[list[np.ndarray], bool]:
     shared with the user through ``asarray(..., copy=False)``) must not be kept:
     the user may write into it before asking again.
     """
+    if len(roots) == 1 and roots[0].value is None:
+        # NOTE: the common eager case, one new node over computed inputs, skips scheduling.
+        args = []
+        for i in roots[0].inputs:
+            if i.value is None:
+                break
+            args.append(i.value)
+        else:
+            with np.errstate(all="ignore"):
+                value = run_node(roots[0], args)
+            return [value], not any(a.flags.writeable for a in args)
     order, uses = schedule(roots)
     env: dict[Node, np.ndarray] = {}
     keepable = True
@@ -77,42 +88,48 @@ def evaluate(roots: Sequence[Node]) -> tuple[list[np.ndarray], bool]:
             if value is not None:
                 if value.flags.writeable:
                     keepable = False
-            else:
-                inputs = node.inputs
-                op = node.op
-                args = [env[i] for i in inputs]
-                try:
-                    value = None
-                    kind = op.kind
-                    if kind == "elementwise":
-                        if node.size >= _COMPACT_MIN_SIZE:
-                            value = _compact(node, args)
-                    elif kind in _ORDER_SENSITIVE:
-                        args = [_expanded(a) for a in args]
-                    if value is None:
-                        value = op.impl(*args, **dict(node.attrs)) if node.attrs else op.impl(*args)
-                except Exception as e:
-                    raise relocate(e, node.loc, op.name) from e
-                if type(value) is not np.ndarray:
-                    value = np.asarray(value)
-                if (value.dtype is not node.dtype and value.dtype != node.dtype) or (
-                    value.shape != node.shape
-                ):
-                    raise InternalError(
-                        f"op {op.name} produced {value.shape} {value.dtype}, "
-                        f"declared {node.shape} {node.dtype}"
-                    )
-                for i in inputs:
+                env[node] = value
+                continue
+            inputs = node.inputs
+            value = run_node(node, [env[i] for i in inputs])
+            env[node] = value
+            for i in inputs:
+                # NOTE: only large values are worth the bookkeeping of releasing them early.
+                if i.size >= _RELEASE_MIN_SIZE:
                     left = uses[i] - 1
                     if left:
                         uses[i] = left
-                    else:
+                    elif i in env:
                         del env[i]
-            env[node] = value
     return [env[r] for r in roots], keepable
 
 
+def run_node(node: Node, args: list[np.ndarray]) -> np.ndarray:
+    """One node's value from its inputs' values, checked against its declaration."""
+    op = node.op
+    try:
+        value = None
+        kind = op.kind
+        if kind == "elementwise":
+            if node.size >= _COMPACT_MIN_SIZE:
+                value = _compact(node, args)
+        elif kind in _ORDER_SENSITIVE:
+            args = [_expanded(a) for a in args]
+        if value is None:
+            value = op.impl(*args, **dict(node.attrs)) if node.attrs else op.impl(*args)
+    except Exception as e:
+        raise relocate(e, node.loc, op.name) from e
+    if type(value) is not np.ndarray:
+        value = np.asarray(value)
+    if (value.dtype is not node.dtype and value.dtype != node.dtype) or (value.shape != node.shape):
+        raise InternalError(
+            f"op {op.name} produced {value.shape} {value.dtype}, declared {node.shape} {node.dtype}"
+        )
+    return value
+
+
 _COMPACT_MIN_SIZE = 4096
+_RELEASE_MIN_SIZE = 4096
 # Ops whose floating-point result depends on the memory order NumPy walks their input in.
 _ORDER_SENSITIVE = frozenset({"reduction", "scan", "linalg"})
 _EXPAND_MAX_SIZE = 1 << 26
