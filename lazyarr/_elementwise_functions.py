@@ -18,6 +18,7 @@ import numpy as np
 
 from ._array import Array
 from ._builder import elementwise, node_of
+from ._errors import located
 
 
 def abs(x: Any, /) -> Array:
@@ -351,11 +352,17 @@ def trunc(x: Any, /) -> Array:
 
 
 def clip(x: Any, /, min: Any = None, max: Any = None) -> Array:
-    """``x`` limited to ``[min, max]``; scalar bounds take x's dtype, as other scalars do."""
+    """``x`` limited to ``[min, max]``; scalar bounds take x's dtype, as other scalars do.
+
+    Complex numbers have no order: complex ``x`` or bounds are a ``TypeError``.
+    """
     out = _array_arg(x, "clip")
     for bound, fn in ((min, "maximum"), (max, "minimum")):
         if bound is None:
             continue
+        kind = bound.dtype.kind if isinstance(bound, (Array, np.ndarray, np.generic)) else None
+        if out.dtype.kind == "c" or isinstance(bound, complex) or kind == "c":
+            raise located(TypeError, "clip: complex numbers have no order")
         if isinstance(bound, int) and not isinstance(bound, bool) and out.dtype.kind in "iu":
             # NOTE: a bound outside the dtype's range cannot clip anything; clamp it so it fits.
             info = np.iinfo(out.dtype)

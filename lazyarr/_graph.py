@@ -3,7 +3,7 @@
 A node is ``(op, inputs, attrs)`` with its shape and dtype inferred when it is
 built. Nodes are interned through a weak table, so building the same expression
 twice yields the same object: common subexpressions merge for free and a node is
-its own cache key. Traversals are iterative, so graphs of any depth work.
+its own cache key. Traversals (in ``compile/``) are iterative, so graphs of any depth work.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import weakref
 from _weakref import _remove_dead_weakref
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -94,40 +93,3 @@ def intern(
 
 def live_node_count() -> int:
     return len(_table)
-
-
-def toposort(roots: Iterable[Node], stop_at_values: bool = True) -> list[Node]:
-    """Nodes reachable from ``roots``, inputs before the nodes that use them.
-
-    With ``stop_at_values``, traversal does not look behind nodes that already have
-    a value (they are included, as leaves). Iterative, so deep chains do not recurse.
-    """
-    order: list[Node] = []
-    seen: set[Node] = set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        if not root.inputs or (stop_at_values and root.value is not None):
-            order.append(root)
-            continue
-        stack: list[tuple[Node, int]] = [(root, 0)]
-        while stack:
-            node, i = stack[-1]
-            inputs = node.inputs
-            while i < len(inputs):
-                child = inputs[i]
-                i += 1
-                if child in seen:
-                    continue
-                seen.add(child)
-                if not child.inputs or (stop_at_values and child.value is not None):
-                    order.append(child)
-                    continue
-                stack[-1] = (node, i)
-                stack.append((child, 0))
-                break
-            else:
-                stack.pop()
-                order.append(node)
-    return order

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -24,6 +25,21 @@ FLOAT = REAL_FLOAT + COMPLEX
 REAL = INTEGER + REAL_FLOAT
 NUMERIC = INTEGER + FLOAT
 ALL = BOOL + NUMERIC
+
+DTYPE_NAMES = [str(d) for d in ALL]
+DTYPE_KINDS = [
+    "bool",
+    "signed integer",
+    "unsigned integer",
+    "integral",
+    "real floating",
+    "complex floating",
+    "numeric",
+]
+
+# For cheap tests: more examples than the profile's default (the "thorough" profile
+# still raises them).
+MORE_EXAMPLES = settings(max_examples=max(100, settings().max_examples))
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side: int = 4):
@@ -98,3 +114,14 @@ def next_line() -> str:
     """
     frame = inspect.currentframe().f_back
     return f"{frame.f_code.co_filename}:{frame.f_lineno + 1}"
+
+
+def lazy(a: np.ndarray) -> xp.Array:
+    """``a`` as a lazy Array whose value is not known while the graph is built."""
+    # NOTE: large constants are interned by identity, so this graph is never one built
+    # (and computed) before. Adding -0.0 keeps every float, signed zeros included.
+    zero = xp.asarray(np.full(65, -0.0 if a.dtype.kind in "fc" else 0, dtype=a.dtype))[0]
+    arr = xp.asarray(a)
+    out = xp.logical_or(arr, zero) if a.dtype == np.bool_ else arr + zero
+    assert out._node.value is None
+    return out

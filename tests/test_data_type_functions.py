@@ -11,32 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lazyarr as xp
-from tests.helpers import ALL, COMPLEX, FLOAT, INTEGER, assert_matches, next_line, numpy_arrays
-
-NAMES = [
-    "bool",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float32",
-    "float64",
-    "complex64",
-    "complex128",
-]
-KINDS = [
-    "bool",
-    "signed integer",
-    "unsigned integer",
-    "integral",
-    "real floating",
-    "complex floating",
-    "numeric",
-]
+from tests.helpers import (
+    ALL,
+    COMPLEX,
+    DTYPE_KINDS,
+    DTYPE_NAMES,
+    FLOAT,
+    INTEGER,
+    assert_matches,
+    next_line,
+    numpy_arrays,
+)
 
 
 def assert_raises_here(exc: type[Exception], make) -> None:
@@ -52,13 +37,13 @@ def test_api_version():
     assert xp.__array_api_version__ == "2025.12"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", DTYPE_NAMES)
 def test_dtype_objects(name):
     d = getattr(xp, name)
     assert d == np.dtype(name)
     assert d == getattr(np, "bool_" if name == "bool" else name)
     assert hash(d) == hash(np.dtype(name))
-    others = [getattr(xp, n) for n in NAMES if n != name]
+    others = [getattr(xp, n) for n in DTYPE_NAMES if n != name]
     assert all(d != o for o in others)
     assert xp.asarray(np.zeros(1, name)).dtype == d
     assert xp.zeros(1, dtype=d).dtype == d
@@ -260,13 +245,13 @@ def test_finfo_iinfo_errors(make, exc):
 # ----------------------------------------------------------------------------- isdtype
 @pytest.mark.parametrize("dtype", ALL, ids=str)
 def test_isdtype_kinds(dtype):
-    for kind in KINDS:
+    for kind in DTYPE_KINDS:
         assert xp.isdtype(dtype, kind) is bool(np.isdtype(dtype, kind)), kind
     for other in ALL:
         assert xp.isdtype(dtype, other) is (dtype == other)
 
 
-@given(st.sampled_from(ALL), st.lists(st.sampled_from(KINDS + ALL), max_size=4))
+@given(st.sampled_from(ALL), st.lists(st.sampled_from(DTYPE_KINDS + ALL), max_size=4))
 def test_isdtype_tuples(dtype, kinds):
     kind = tuple(kinds)
     assert xp.isdtype(dtype, kind) is bool(np.isdtype(dtype, kind))

@@ -20,6 +20,7 @@ import lazyarr as xp
 from tests.helpers import (
     ALL,
     BOOL,
+    COMPLEX,
     INTEGER,
     NUMERIC,
     REAL,
@@ -105,11 +106,12 @@ BINARY: dict[str, list[np.dtype]] = {
     "remainder": BOOL + REAL,
     "subtract": NUMERIC,
 }
-CLIP = ALL
+# Complex numbers have no order: clip rejects them (NumPy orders them lexicographically).
+CLIP = BOOL + REAL
 TABLE = {**UNARY, **BINARY, "clip": CLIP}
 # Accepted by NumPy, rejected by lazyarr on purpose: np.round(bool) rounds into float16;
 # the standard defines round for numeric dtypes only.
-DEVIATIONS = {("round", np.dtype(bool))}
+DEVIATIONS = {("round", np.dtype(bool))} | {("clip", d) for d in COMPLEX}
 COMPARISONS = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]
 # NumPy 2 answers these for a Python int outside an integer array's range (it compares
 # exactly, or converts the int straight to the float loop's dtype); lazyarr raises.
@@ -341,7 +343,7 @@ def test_float16_loops_compute_in_float32():
 
 # ----------------------------------------------------------------------------- clip
 def _bounds(dtype: np.dtype):
-    return st.none() | python_scalars(dtype)
+    return st.none() | python_scalars(dtype).filter(lambda v: not isinstance(v, complex))
 
 
 def clip_reference(x, lo, hi):
@@ -446,6 +448,18 @@ def test_binary_rejects_other_operands(name, other):
             where = next_line()
             getattr(xp, name)(*args)
         assert where in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "x, bound",
+    [(np.ones(2, np.complex128), 0.5), (np.ones(2), 1j), (np.ones(2), np.ones(2, np.complex64))],
+    ids=["complex x", "complex scalar", "complex array"],
+)
+def test_clip_rejects_complex(x, bound):
+    with pytest.raises(TypeError) as info:
+        where = next_line()
+        xp.clip(xp.asarray(x), bound)
+    assert where in str(info.value)
 
 
 def test_clip_incompatible_bounds():

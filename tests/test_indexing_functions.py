@@ -8,21 +8,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lazyarr as xp
-from tests.helpers import ALL, INTEGER, SIGNED, assert_matches, next_line, numpy_arrays, shapes
+from tests.helpers import (
+    ALL,
+    INTEGER,
+    SIGNED,
+    assert_matches,
+    lazy,
+    next_line,
+    numpy_arrays,
+    shapes,
+)
 
 # ----------------------------------------------------------------------------- strategies
-
-
-def _lazy(a: np.ndarray) -> xp.Array:
-    """``a`` as a lazy Array whose value is not known while the graph is built."""
-    # NOTE: large constants are interned by identity, so this graph is never one built
-    # (and computed) before.
-    # Adding -0.0 keeps every float, signed zeros included.
-    zero = xp.asarray(np.full(65, -0.0 if a.dtype.kind in "fc" else 0, dtype=a.dtype))[0]
-    arr = xp.asarray(a)
-    out = xp.logical_or(arr, zero) if a.dtype == np.bool_ else arr + zero
-    assert out._node.value is None
-    return out
 
 
 def _index_dtype(draw, low: int, high: int) -> np.dtype:
@@ -45,7 +42,7 @@ def _as_form(draw, a: np.ndarray, *, allow_list: bool = True):
     if form == "constant":
         return xp.asarray(a), a
     if form == "lazy":
-        return _lazy(a), a
+        return lazy(a), a
     return a, a
 
 
@@ -78,7 +75,7 @@ def bool_scalars(draw):
         return np.bool_(value), np.bool_(value)
     if form == "numpy 0-d":
         return np.asarray(value), np.asarray(value)
-    return _lazy(np.asarray(value)), np.asarray(value)
+    return lazy(np.asarray(value)), np.asarray(value)
 
 
 @st.composite
@@ -155,8 +152,8 @@ def arrays(draw, dtypes=ALL, shape=None):
     return draw(numpy_arrays(dtypes=dtypes, shape=shape)).reshape(shape)
 
 
-def check_getitem(x_np: np.ndarray, key, np_key, lazy: bool = False) -> None:
-    x = _lazy(x_np) if lazy else xp.asarray(x_np)
+def check_getitem(x_np: np.ndarray, key, np_key, make_lazy: bool = False) -> None:
+    x = lazy(x_np) if make_lazy else xp.asarray(x_np)
     try:
         expected = x_np[np_key]
     except IndexError:
@@ -173,21 +170,21 @@ def check_getitem(x_np: np.ndarray, key, np_key, lazy: bool = False) -> None:
 def test_getitem_basic(data):
     x_np = data.draw(arrays(dtypes=ALL, shape=shapes(max_dims=4)))
     key, np_key = data.draw(index_keys(x_np.shape, arrays=False, masks=False))
-    check_getitem(x_np, key, np_key, lazy=data.draw(st.booleans()))
+    check_getitem(x_np, key, np_key, make_lazy=data.draw(st.booleans()))
 
 
 @given(st.data())
 def test_getitem_advanced(data):
     x_np = data.draw(arrays(dtypes=ALL, shape=shapes(min_dims=1, max_dims=4)))
     key, np_key = data.draw(index_keys(x_np.shape, masks=False))
-    check_getitem(x_np, key, np_key, lazy=data.draw(st.booleans()))
+    check_getitem(x_np, key, np_key, make_lazy=data.draw(st.booleans()))
 
 
 @given(st.data())
 def test_getitem_masks(data):
     x_np = data.draw(arrays(dtypes=ALL, shape=shapes(min_dims=1, max_dims=3)))
     key, np_key = data.draw(index_keys(x_np.shape))
-    check_getitem(x_np, key, np_key, lazy=data.draw(st.booleans()))
+    check_getitem(x_np, key, np_key, make_lazy=data.draw(st.booleans()))
 
 
 @given(st.data())
@@ -252,8 +249,8 @@ def test_getitem_lazy_mask():
 
 
 def test_getitem_is_lazy():
-    x = _lazy(np.arange(24).reshape(2, 3, 4))
-    ys = [x[0], x[:, ::-1], x[..., None, 1], x[[0, 1], :, [2, 3]], x[_lazy(np.array([1, 0]))]]
+    x = lazy(np.arange(24).reshape(2, 3, 4))
+    ys = [x[0], x[:, ::-1], x[..., None, 1], x[[0, 1], :, [2, 3]], x[lazy(np.array([1, 0]))]]
     assert x._node.value is None
     assert all(y._node.value is None for y in ys)
 
@@ -328,13 +325,13 @@ def test_getitem_out_of_range_constant_index_array(key, form):
 
 def test_getitem_out_of_range_lazy_index_array():
     x = xp.asarray(np.zeros((2, 3)))
-    index = _lazy(np.array([0, 7]))
+    index = lazy(np.array([0, 7]))
     where = next_line()
     y = x[:, index]  # builds: the index values are not known yet
     with pytest.raises(IndexError) as info:
         np.asarray(y)
     assert where in str(info.value)
-    index = _lazy(np.array([-3]))
+    index = lazy(np.array([-3]))
     where = next_line()
     y = x[index, 1:]
     with pytest.raises(IndexError) as info:
@@ -385,7 +382,7 @@ def test_take_errors():
         xp.take(x, xp.asarray([0.0]), axis=0)
     with pytest.raises(IndexError):  # AxisError: an IndexError and a ValueError
         xp.take(x, xp.asarray([0]), axis=2)
-    y = xp.take(x, _lazy(np.array([1, 3])), axis=0)
+    y = xp.take(x, lazy(np.array([1, 3])), axis=0)
     where = f"{__file__}:{y._node.loc[1]}"
     with pytest.raises(IndexError) as info:
         np.asarray(y)
@@ -395,7 +392,7 @@ def test_take_errors():
 def test_take_lazy_out_of_range_names_line():
     x = xp.asarray(np.arange(5.0))
     where = next_line()
-    y = xp.take(x, _lazy(np.array([2, -6])))
+    y = xp.take(x, lazy(np.array([2, -6])))
     with pytest.raises(IndexError) as info:
         np.asarray(y)
     assert where in str(info.value)
@@ -444,7 +441,7 @@ def test_take_along_axis_errors():
     with pytest.raises(IndexError):
         xp.take_along_axis(x, np.zeros((1, 1), dtype=np.int64), axis=2)
     where = next_line()
-    y = xp.take_along_axis(x, _lazy(np.array([[0], [-5], [1]])), axis=1)
+    y = xp.take_along_axis(x, lazy(np.array([[0], [-5], [1]])), axis=1)
     with pytest.raises(IndexError) as info:
         np.asarray(y)
     assert where in str(info.value)

@@ -8,32 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lazyarr as xp
-from tests.helpers import ALL, assert_matches, next_line, numpy_arrays
-
-NAMES = [
-    "bool",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float32",
-    "float64",
-    "complex64",
-    "complex128",
-]
-KINDS = [
-    "bool",
-    "signed integer",
-    "unsigned integer",
-    "integral",
-    "real floating",
-    "complex floating",
-    "numeric",
-]
+from tests.helpers import ALL, DTYPE_KINDS, DTYPE_NAMES, assert_matches, next_line, numpy_arrays
 
 
 @pytest.fixture
@@ -52,7 +27,7 @@ def assert_raises_here(exc: type[Exception], make) -> None:
 def test_info_is_reachable_from_an_array():
     namespace = xp.asarray([1.0]).__array_namespace__()
     assert namespace is xp
-    assert set(namespace.__array_namespace_info__().dtypes()) == set(NAMES)
+    assert set(namespace.__array_namespace_info__().dtypes()) == set(DTYPE_NAMES)
 
 
 # ----------------------------------------------------------------------------- capabilities
@@ -140,24 +115,24 @@ def test_default_dtypes_are_what_functions_use(info):
 # ----------------------------------------------------------------------------- dtypes
 def test_dtypes_all(info):
     dtypes = info.dtypes()
-    assert list(dtypes) == NAMES
+    assert list(dtypes) == DTYPE_NAMES
     for name, d in dtypes.items():
         assert d == np.dtype(name)
         assert getattr(xp, name) == d
     assert info.dtypes(kind=None) == dtypes
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", DTYPE_KINDS)
 def test_dtypes_kind(info, kind):
-    expected = {n: np.dtype(n) for n in NAMES if np.isdtype(np.dtype(n), kind)}
+    expected = {n: np.dtype(n) for n in DTYPE_NAMES if np.isdtype(np.dtype(n), kind)}
     assert info.dtypes(kind=kind) == expected
 
 
-@given(st.lists(st.sampled_from(KINDS + ALL), max_size=4))
+@given(st.lists(st.sampled_from(DTYPE_KINDS + ALL), max_size=4))
 def test_dtypes_kind_tuple(kinds):
     info = xp.__array_namespace_info__()
     kind = tuple(kinds)
-    expected = {n: np.dtype(n) for n in NAMES if np.isdtype(np.dtype(n), kind)}
+    expected = {n: np.dtype(n) for n in DTYPE_NAMES if np.isdtype(np.dtype(n), kind)}
     assert info.dtypes(kind=kind) == expected
 
 

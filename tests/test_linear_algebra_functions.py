@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -29,16 +29,13 @@ from tests.helpers import (
     COMPLEX,
     FLOAT,
     INTEGER,
+    MORE_EXAMPLES,
     REAL_FLOAT,
     assert_matches,
     next_line,
     numpy_arrays,
     shapes,
 )
-
-# Cheap enough for more examples than the profile's default (the "thorough" profile
-# still raises them).
-MORE = settings(max_examples=max(100, settings().max_examples))
 
 EXACT = BOOL + INTEGER
 
@@ -105,7 +102,7 @@ matmul_shapes = hnp.mutually_broadcastable_shapes(
 )
 
 
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_matmul_exact_dtypes(data):
     shape_1, shape_2 = data.draw(matmul_shapes, label="shapes").input_shapes
@@ -117,7 +114,7 @@ def test_matmul_exact_dtypes(data):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf * 0 in the NumPy oracle
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_matmul_floats_same_call_is_exact(data):
     # N-D operands (N >= 2) of one dtype: lazyarr calls np.matmul on exactly these values,
@@ -132,7 +129,7 @@ def test_matmul_floats_same_call_is_exact(data):
     assert_matches(xp.matmul(a, b), np.matmul(np.asarray(a), np.asarray(b)))
 
 
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_matmul_floats(data):
     shape_1, shape_2 = data.draw(matmul_shapes, label="shapes").input_shapes
@@ -208,7 +205,7 @@ def tensordot_cases(draw, dtypes):
     return x1, x2, axes, math.prod(contracted)
 
 
-@MORE
+@MORE_EXAMPLES
 @given(case=tensordot_cases(exact_pairs()))
 def test_tensordot_exact_dtypes(case):
     x1, x2, axes, _ = case
@@ -216,7 +213,7 @@ def test_tensordot_exact_dtypes(case):
     assert_matches(xp.tensordot(xp.asarray(x1), xp.asarray(x2), axes=axes), expected)
 
 
-@MORE
+@MORE_EXAMPLES
 @given(case=tensordot_cases(float_pairs()))
 def test_tensordot_floats(case):
     x1, x2, axes, k = case
@@ -285,7 +282,7 @@ def vecdot_cases(draw, dtypes):
     return x1, x2, axis, shape_1[-1]
 
 
-@MORE
+@MORE_EXAMPLES
 @given(case=vecdot_cases(exact_pairs()))
 def test_vecdot_exact_dtypes(case):
     x1, x2, axis, _ = case
@@ -293,7 +290,7 @@ def test_vecdot_exact_dtypes(case):
     assert_matches(xp.vecdot(xp.asarray(x1), xp.asarray(x2), axis=axis), expected)
 
 
-@MORE
+@MORE_EXAMPLES
 @given(case=vecdot_cases(float_pairs()))
 def test_vecdot_floats(case):
     x1, x2, axis, k = case
@@ -335,7 +332,7 @@ def test_vecdot_errors_name_the_line():
 
 
 # ----------------------------------------------------------------------------- matrix_transpose
-@MORE
+@MORE_EXAMPLES
 @given(x=numpy_arrays(ALL, shape=shapes(min_dims=2, max_dims=4)))
 def test_matrix_transpose(x):
     assert_matches(xp.matrix_transpose(xp.asarray(x)), np.matrix_transpose(x))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -14,6 +14,7 @@ from tests.helpers import (
     BOOL,
     COMPLEX,
     INTEGER,
+    MORE_EXAMPLES,
     REAL,
     REAL_FLOAT,
     assert_matches,
@@ -22,10 +23,6 @@ from tests.helpers import (
     shapes,
 )
 from tests.test_statistical_functions import axis_args
-
-# Cheap enough for more examples than the profile's default (the "thorough" profile
-# still raises them).
-MORE = settings(max_examples=max(100, settings().max_examples))
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -51,7 +48,7 @@ def as_array_scalar(value, like: np.dtype) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- argmax / argmin
 @pytest.mark.parametrize("name", ["argmax", "argmin"])
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_argmax_argmin(name, data):
     x = data.draw(numpy_arrays(BOOL + REAL), label="x")
@@ -110,7 +107,7 @@ def test_argmax_argmin_errors(name):
 
 
 # ----------------------------------------------------------------------------- where
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_where_arrays(data):
     shape_c, shape_1, shape_2 = data.draw(
@@ -125,7 +122,7 @@ def test_where_arrays(data):
     assert_matches(actual, expected)
 
 
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_where_scalar_operand(data):
     condition = data.draw(numpy_arrays(ALL), label="condition")
@@ -167,7 +164,7 @@ def test_where_broadcast_error_names_line():
 
 
 # ----------------------------------------------------------------------------- searchsorted
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_searchsorted(data):
     x1 = data.draw(numpy_arrays(REAL, shape=shapes(min_dims=1, max_dims=1, max_side=8)), label="x1")
@@ -190,7 +187,7 @@ def test_searchsorted(data):
     assert_matches(actual, expected)
 
 
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_searchsorted_scalar_x2(data):
     x1 = data.draw(numpy_arrays(REAL, shape=shapes(min_dims=1, max_dims=1, max_side=8)), label="x1")
@@ -250,7 +247,7 @@ def test_searchsorted_errors_name_the_line():
 
 
 # ----------------------------------------------------------------------------- count_nonzero
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_count_nonzero(data):
     x = data.draw(numpy_arrays(ALL), label="x")
@@ -261,7 +258,7 @@ def test_count_nonzero(data):
 
 
 # ----------------------------------------------------------------------------- nonzero
-@MORE
+@MORE_EXAMPLES
 @given(x=numpy_arrays(ALL, shape=shapes(min_dims=1)))
 def test_nonzero(x):
     expected = np.nonzero(x)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import lazyarr as xp
@@ -18,6 +18,7 @@ from tests.helpers import (
     BOOL,
     COMPLEX,
     INTEGER,
+    MORE_EXAMPLES,
     REAL,
     REAL_FLOAT,
     assert_matches,
@@ -25,10 +26,6 @@ from tests.helpers import (
     numpy_arrays,
     shapes,
 )
-
-# Cheap enough for more examples than the profile's default (the "thorough" profile
-# still raises them).
-MORE = settings(max_examples=max(100, settings().max_examples))
 
 # NumPy warns about empty slices and non-positive degrees of freedom; the values
 # (NaN, inf) are what the tests compare.
@@ -62,7 +59,7 @@ def _reduction_case(data, dtypes=ALL):
 
 # ----------------------------------------------------------------------------- sum / prod
 @pytest.mark.parametrize("name", ["sum", "prod"])
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_sum_prod_default_dtype(name, data):
     x, axis, keepdims = _reduction_case(data)
@@ -71,7 +68,7 @@ def test_sum_prod_default_dtype(name, data):
 
 
 @pytest.mark.parametrize("name", ["sum", "prod"])
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_sum_prod_explicit_dtype(name, data):
     x, axis, keepdims = _reduction_case(data)
@@ -109,7 +106,7 @@ def test_sum_of_small_ints_does_not_wrap():
 
 # ----------------------------------------------------------------------------- max / min
 @pytest.mark.parametrize("name", ["max", "min"])
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_max_min(name, data):
     x, axis, keepdims = _reduction_case(data, BOOL + REAL)
@@ -152,7 +149,7 @@ def test_max_min_zero_size_with_nonempty_reduced_axis():
 
 
 # ----------------------------------------------------------------------------- mean / var / std
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_mean(data):
     x, axis, keepdims = _reduction_case(data)
@@ -166,7 +163,7 @@ corrections = st.one_of(st.integers(0, 6), st.floats(0, 6, allow_nan=False, allo
 
 
 @pytest.mark.parametrize("name", ["var", "std"])
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_var_std(name, data):
     x, axis, keepdims = _reduction_case(data)
@@ -178,7 +175,7 @@ def test_var_std(name, data):
 
 @pytest.mark.parametrize("name", ["var", "std"])
 @pytest.mark.parametrize("dtype", REAL_FLOAT + COMPLEX)
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_var_std_finite_floats(name, dtype, data):
     # Finite, non-trivial values: the centring and squaring must be NumPy's to the bit.
@@ -219,7 +216,7 @@ def test_var_std_complex_is_real(name):
 
 # ----------------------------------------------------------------------------- cumulative
 @pytest.mark.parametrize("name", ["cumulative_sum", "cumulative_prod"])
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_cumulative(name, data):
     x = data.draw(numpy_arrays(shape=shapes(min_dims=1)), label="x")

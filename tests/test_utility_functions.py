@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import lazyarr as xp
-from tests.helpers import ALL, assert_matches, next_line, numpy_arrays, shapes
+from tests.helpers import ALL, MORE_EXAMPLES, assert_matches, next_line, numpy_arrays, shapes
 from tests.test_statistical_functions import axis_args
-
-# Cheap enough for more examples than the profile's default (the "thorough" profile
-# still raises them).
-MORE = settings(max_examples=max(100, settings().max_examples))
 
 
 # ----------------------------------------------------------------------------- all / any
 @pytest.mark.parametrize("name", ["all", "any"])
-@MORE
+@MORE_EXAMPLES
 @given(data=st.data())
 def test_all_any(name, data):
     x = data.draw(numpy_arrays(ALL), label="x")
@@ -74,7 +70,7 @@ def diff_cases(draw):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf - inf in NumPy
-@MORE
+@MORE_EXAMPLES
 @given(case=diff_cases())
 def test_diff(case):
     x, axis, n, prepend, append = case

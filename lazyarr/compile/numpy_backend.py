@@ -68,17 +68,17 @@ def evaluate(roots: Sequence[Node]) -> tuple[list[np.ndarray], bool]:
     shared with the user through ``asarray(..., copy=False)``) must not be kept:
     the user may write into it before asking again.
     """
-    if len(roots) == 1 and roots[0].value is None:
-        # NOTE: the common eager case, one new node over computed inputs, skips scheduling.
-        args = []
-        for i in roots[0].inputs:
-            if i.value is None:
-                break
-            args.append(i.value)
-        else:
-            with np.errstate(all="ignore"):
-                value = run_node(roots[0], args)
-            return [value], not any(a.flags.writeable for a in args)
+    env: dict[Node | None, np.ndarray] = {}
+    try:
+        with np.errstate(all="ignore"):
+            values = [_evaluate_small(r, env, 0) for r in roots]
+        return values, None not in env
+    except _LargeGraph:
+        return _evaluate_large(roots)
+
+
+def _evaluate_large(roots: Sequence[Node]) -> tuple[list[np.ndarray], bool]:
+    """Evaluate in a scheduled order, releasing large values after their last reader."""
     order, uses = schedule(roots)
     env: dict[Node, np.ndarray] = {}
     keepable = True
@@ -102,6 +102,35 @@ def evaluate(roots: Sequence[Node]) -> tuple[list[np.ndarray], bool]:
                     elif i in env:
                         del env[i]
     return [env[r] for r in roots], keepable
+
+
+class _LargeGraph(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """The graph is too deep for recursion, or holds values worth releasing early."""
+
+
+_MAX_DEPTH = 200
+
+
+def _evaluate_small(node: Node, env: dict, depth: int) -> np.ndarray:
+    """Evaluate a graph of small values recursively, keeping every value until the end.
+
+    Most eager graphs are small; this skips the scheduling and release bookkeeping
+    of the general path, which cost more than the NumPy calls themselves. Graphs
+    that are deep or hold large values raise ``_LargeGraph`` before any large value
+    is computed. ``env[None]`` records a read of a writeable (shared) buffer.
+    """
+    value = node.value
+    if value is not None:
+        if value.flags.writeable:
+            env[None] = value
+        return value
+    value = env.get(node)
+    if value is None:
+        if depth > _MAX_DEPTH or node.size >= _RELEASE_MIN_SIZE:
+            raise _LargeGraph
+        args = [_evaluate_small(i, env, depth + 1) for i in node.inputs]
+        value = env[node] = run_node(node, args)
+    return value
 
 
 def run_node(node: Node, args: list[np.ndarray]) -> np.ndarray:

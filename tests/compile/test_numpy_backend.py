@@ -112,3 +112,27 @@ def test_results_reading_a_shared_writeable_buffer_are_not_kept():
     np.testing.assert_array_equal(value, [2.0, 4.0])
     (value,), keepable = numpy_backend.evaluate([(xp.asarray([1.0]) * 2)._node])
     assert keepable
+
+
+def test_schedule_puts_inputs_first_and_counts_readers():
+    x = xp.asarray([1.0, 2.0])
+    shared = xp.exp(x * 3)
+    y = shared * shared + shared
+    order, uses = numpy_backend.schedule([y._node])
+    assert len(order) == len({id(n) for n in order})
+    position = {id(n): i for i, n in enumerate(order)}
+    for n in order:
+        for i in n.inputs:
+            assert position[id(i)] < position[id(n)]
+    assert order[-1] is y._node
+    assert uses[shared._node] == 3
+    assert uses[y._node] == 1  # the root is read once more, by the caller
+
+
+def test_deep_graphs_and_large_values_take_the_scheduled_path():
+    deep = xp.asarray(0.0)
+    for _ in range(1000):
+        deep = deep + 1.0
+    assert float(deep) == 1000.0
+    big = xp.sum(xp.asarray(np.arange(10_000.0)) * 2)
+    assert float(big) == 2 * np.arange(10_000.0).sum()
