@@ -204,146 +204,134 @@ class Array:
     def __imatmul__(self, other: Any, /) -> Array:
         return self._rebind(self.__matmul__(other), "@=")
 
-    def _op(self, name: str, other: Any) -> Array:
-        if type(other) is Array:
-            return _builder.elementwise(name, self, other)
-        if not isinstance(other, _OPERAND_TYPES):
-            return NotImplemented
-        return _builder.elementwise(name, self, _operand(other))
-
-    def _rop(self, name: str, other: Any) -> Array:
-        if not isinstance(other, _OPERAND_TYPES):
-            return NotImplemented
-        return _builder.elementwise(name, _operand(other), self)
-
     def _iop(self, name: str, other: Any, symbol: str) -> Array:
-        return self._rebind(self._op(name, other), symbol)
+        return self._rebind(_forward(name, self, other), symbol)
 
     def __add__(self, other: Any, /) -> Array:
-        return self._op("add", other)
+        return _forward("add", self, other)
 
     def __radd__(self, other: Any, /) -> Array:
-        return self._rop("add", other)
+        return _reflected("add", self, other)
 
     def __iadd__(self, other: Any, /) -> Array:
         return self._iop("add", other, "+=")
 
     def __sub__(self, other: Any, /) -> Array:
-        return self._op("subtract", other)
+        return _forward("subtract", self, other)
 
     def __rsub__(self, other: Any, /) -> Array:
-        return self._rop("subtract", other)
+        return _reflected("subtract", self, other)
 
     def __isub__(self, other: Any, /) -> Array:
         return self._iop("subtract", other, "-=")
 
     def __mul__(self, other: Any, /) -> Array:
-        return self._op("multiply", other)
+        return _forward("multiply", self, other)
 
     def __rmul__(self, other: Any, /) -> Array:
-        return self._rop("multiply", other)
+        return _reflected("multiply", self, other)
 
     def __imul__(self, other: Any, /) -> Array:
         return self._iop("multiply", other, "*=")
 
     def __truediv__(self, other: Any, /) -> Array:
-        return self._op("divide", other)
+        return _forward("divide", self, other)
 
     def __rtruediv__(self, other: Any, /) -> Array:
-        return self._rop("divide", other)
+        return _reflected("divide", self, other)
 
     def __itruediv__(self, other: Any, /) -> Array:
         return self._iop("divide", other, "/=")
 
     def __floordiv__(self, other: Any, /) -> Array:
-        return self._op("floor_divide", other)
+        return _forward("floor_divide", self, other)
 
     def __rfloordiv__(self, other: Any, /) -> Array:
-        return self._rop("floor_divide", other)
+        return _reflected("floor_divide", self, other)
 
     def __ifloordiv__(self, other: Any, /) -> Array:
         return self._iop("floor_divide", other, "//=")
 
     def __mod__(self, other: Any, /) -> Array:
-        return self._op("remainder", other)
+        return _forward("remainder", self, other)
 
     def __rmod__(self, other: Any, /) -> Array:
-        return self._rop("remainder", other)
+        return _reflected("remainder", self, other)
 
     def __imod__(self, other: Any, /) -> Array:
         return self._iop("remainder", other, "%=")
 
     def __pow__(self, other: Any, /) -> Array:
-        return self._op("pow", other)
+        return _forward("pow", self, other)
 
     def __rpow__(self, other: Any, /) -> Array:
-        return self._rop("pow", other)
+        return _reflected("pow", self, other)
 
     def __ipow__(self, other: Any, /) -> Array:
         return self._iop("pow", other, "**=")
 
     def __and__(self, other: Any, /) -> Array:
-        return self._op("bitwise_and", other)
+        return _forward("bitwise_and", self, other)
 
     def __rand__(self, other: Any, /) -> Array:
-        return self._rop("bitwise_and", other)
+        return _reflected("bitwise_and", self, other)
 
     def __iand__(self, other: Any, /) -> Array:
         return self._iop("bitwise_and", other, "&=")
 
     def __or__(self, other: Any, /) -> Array:
-        return self._op("bitwise_or", other)
+        return _forward("bitwise_or", self, other)
 
     def __ror__(self, other: Any, /) -> Array:
-        return self._rop("bitwise_or", other)
+        return _reflected("bitwise_or", self, other)
 
     def __ior__(self, other: Any, /) -> Array:
         return self._iop("bitwise_or", other, "|=")
 
     def __xor__(self, other: Any, /) -> Array:
-        return self._op("bitwise_xor", other)
+        return _forward("bitwise_xor", self, other)
 
     def __rxor__(self, other: Any, /) -> Array:
-        return self._rop("bitwise_xor", other)
+        return _reflected("bitwise_xor", self, other)
 
     def __ixor__(self, other: Any, /) -> Array:
         return self._iop("bitwise_xor", other, "^=")
 
     def __lshift__(self, other: Any, /) -> Array:
-        return self._op("bitwise_left_shift", other)
+        return _forward("bitwise_left_shift", self, other)
 
     def __rlshift__(self, other: Any, /) -> Array:
-        return self._rop("bitwise_left_shift", other)
+        return _reflected("bitwise_left_shift", self, other)
 
     def __ilshift__(self, other: Any, /) -> Array:
         return self._iop("bitwise_left_shift", other, "<<=")
 
     def __rshift__(self, other: Any, /) -> Array:
-        return self._op("bitwise_right_shift", other)
+        return _forward("bitwise_right_shift", self, other)
 
     def __rrshift__(self, other: Any, /) -> Array:
-        return self._rop("bitwise_right_shift", other)
+        return _reflected("bitwise_right_shift", self, other)
 
     def __irshift__(self, other: Any, /) -> Array:
         return self._iop("bitwise_right_shift", other, ">>=")
 
     def __eq__(self, other: Any, /) -> Array:  # type: ignore[override]
-        return self._op("equal", other)
+        return _forward("equal", self, other)
 
     def __ne__(self, other: Any, /) -> Array:  # type: ignore[override]
-        return self._op("not_equal", other)
+        return _forward("not_equal", self, other)
 
     def __lt__(self, other: Any, /) -> Array:  # type: ignore[override]
-        return self._op("less", other)
+        return _forward("less", self, other)
 
     def __le__(self, other: Any, /) -> Array:  # type: ignore[override]
-        return self._op("less_equal", other)
+        return _forward("less_equal", self, other)
 
     def __gt__(self, other: Any, /) -> Array:  # type: ignore[override]
-        return self._op("greater", other)
+        return _forward("greater", self, other)
 
     def __ge__(self, other: Any, /) -> Array:  # type: ignore[override]
-        return self._op("greater_equal", other)
+        return _forward("greater_equal", self, other)
 
     def _rebind(self, result: Array, symbol: str) -> Array:
         if result is NotImplemented:
@@ -359,6 +347,22 @@ class Array:
 
 
 _OPERAND_TYPES = (Array, builtins.bool, int, float, complex, np.ndarray, np.generic, list, tuple)
+
+
+def _forward(name: str, x: Array, other: Any) -> Array:
+    """``x <op> other`` (operators are the hot path of eager code)."""
+    if type(other) is Array:
+        return _elementwise(name, x, other)
+    if not isinstance(other, _OPERAND_TYPES):
+        return NotImplemented
+    return _elementwise(name, x, _operand(other))
+
+
+def _reflected(name: str, x: Array, other: Any) -> Array:
+    """``other <op> x``."""
+    if not isinstance(other, _OPERAND_TYPES):
+        return NotImplemented
+    return _elementwise(name, _operand(other), x)
 
 
 def _operand(x: Any) -> Any:
@@ -378,3 +382,4 @@ from ._ops import _UFUNCS  # noqa: E402
 from .compile.eager import materialize  # noqa: E402
 
 _UFUNC_NAMES = {u: name for name, u in _UFUNCS.items()}
+_elementwise = _builder.elementwise

@@ -27,9 +27,10 @@ _internal_files: dict[str, bool] = {}
 def user_location() -> Location | None:
     """The innermost frame of the call stack that is not lazyarr's own code.
 
-    Called for every node built, so the file test is cached per file name.
+    Called for every node built, so the file test is cached per file name. The
+    caller is lazyarr code, so the walk starts at the caller's caller.
     """
-    f = sys._getframe(1)
+    f = sys._getframe(2)
     while f is not None:
         code = f.f_code
         filename = code.co_filename
