@@ -186,10 +186,13 @@ from ._utility_functions import (  # noqa: E402
     any,
     diff,
 )
+from .compile.jit import Lowered, jit  # noqa: E402
+from .config import disable_jit  # noqa: E402
 
 __all__ = [
     "Array",
     "Device",
+    "Lowered",
     "__array_namespace_info__",
     "abs",
     "acos",
@@ -232,6 +235,7 @@ __all__ = [
     "cumulative_prod",
     "cumulative_sum",
     "diff",
+    "disable_jit",
     "divide",
     "e",
     "empty",
@@ -264,6 +268,7 @@ __all__ = [
     "isfinite",
     "isinf",
     "isnan",
+    "jit",
     "less",
     "less_equal",
     "linspace",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._devices import CPU, Device
-from ._errors import located
+from ._errors import CONVERSION_HINT, TracerConversionError, located
 
 _API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12", None)
 
@@ -105,7 +105,10 @@ class Array:
         """The computed value (read-only), computing it if needed."""
         value = self._node.value
         if value is None:
-            value = materialize((self._node,))[0]
+            try:
+                value = materialize((self._node,))[0]
+            except TracerConversionError:
+                raise located(TracerConversionError, CONVERSION_HINT) from None
         return value
 
     def __array__(self, dtype: Any = None, copy: builtins.bool | None = None) -> np.ndarray:
@@ -132,12 +135,18 @@ class Array:
         return operator.index(self._value())
 
     def __repr__(self) -> str:
-        value = self._value()
+        try:
+            value = self._value()
+        except TracerConversionError:
+            return f"Array(<traced>, shape={self.shape}, dtype={self.dtype})"
         body = np.array2string(value, separator=", ", prefix="Array(")
         return f"Array({body}, dtype={value.dtype})"
 
     def __str__(self) -> str:
-        return str(self._value())
+        try:
+            return str(self._value())
+        except TracerConversionError:
+            return repr(self)
 
     def __dlpack__(
         self,

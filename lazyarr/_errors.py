@@ -65,3 +65,18 @@ def relocate(exc: Exception, loc: Location | None, what: str) -> Exception:
         new = RuntimeError(message)
     new.__cause__ = exc
     return new
+
+
+class TracerConversionError(TypeError):
+    """A traced array was asked for a concrete value while a function is being traced.
+
+    Inside ``xp.jit``, arrays stand for values that do not exist yet, so Python
+    control flow cannot depend on them.
+    """
+
+
+CONVERSION_HINT = (
+    "inside xp.jit an array has no value yet, so bool(), int(), float(), operator.index() "
+    "and np.asarray() cannot be applied to it; use xp.where(...) to select values, pass the "
+    "argument in static_argnames/static_argnums, or move this code outside the jitted function"
+)

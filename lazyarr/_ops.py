@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _dtypes
+from ._errors import TracerConversionError
 
 Shape = tuple[int, ...]
 
@@ -254,6 +255,18 @@ def _constant_impl(**params):
 
 
 _declare(Op("constant", _constant_infer, _constant_impl, kind="leaf"))
+
+
+def _input_infer(inputs, *, index, shape, dtype, trace):
+    return shape, dtype
+
+
+def _input_impl(*, index, shape, dtype, trace):
+    raise TracerConversionError(f"argument {index} of a traced function has no value yet")
+
+
+# A traced function's argument: its value is bound when the compiled function runs.
+_declare(Op("input", _input_infer, _input_impl, kind="leaf"))
 
 
 def _iota_infer(inputs, *, n, dtype):

@@ -1,0 +1,302 @@
+"""The C backend: fused elementwise kernels, compiled with the system C compiler, run through cffi.
+
+``partitioner()`` gives the jit a function that claims groups of elementwise
+nodes for kernels. Everything it does not claim runs through the NumPy
+reference backend inside the same program. Without a working compiler it
+warns once and claims nothing, so jit still works, on NumPy alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+
+import cffi
+import numpy as np
+
+from .. import __version__, config
+from .._graph import Node
+from . import c_kernels
+from .cache import DiskCache
+
+# Loops smaller than this run on one thread: starting a team costs microseconds.
+PARALLEL_MIN = 1 << 16
+FLAGS = (
+    "-O3",
+    "-march=native",
+    "-fno-math-errno",
+    "-fwrapv",
+    "-ffp-contract=off",
+    "-fopenmp",
+    "-fPIC",
+    "-shared",
+)
+LIBS = ("-lmvec", "-lm")
+SIGNATURE = (
+    "void {name}(int64_t ndim, const int64_t *shape, const int64_t *strides, "
+    "void **args, void *out, int64_t nthreads, int64_t parallel_min);"
+)
+
+_ffi = cffi.FFI()
+_lock = threading.Lock()
+_loaded: dict[str, object] = {}
+compiles = 0  # libraries built by this process (the jit's log reports reuse with it)
+
+
+class CompilerUnavailableError(RuntimeError):
+    """No C compiler that builds lazyarr's kernels was found."""
+
+
+@functools.cache
+def compiler() -> tuple[str, str, tuple[str, ...]] | None:
+    """(path, version, libraries) of the C compiler, or None (with a warning, once)."""
+    path = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if path is None:
+        warnings.warn(
+            "lazyarr: no C compiler found (looked for $CC, cc, gcc); jitted functions "
+            "run on the NumPy backend. Install gcc to compile them.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    try:
+        version = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=30
+        ).stdout.splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        version = "unknown"
+    libs = LIBS if _links(path, LIBS) else ("-lm",)
+    if not _links(path, libs):
+        warnings.warn(
+            f"lazyarr: the C compiler {path} cannot build shared libraries; jitted "
+            "functions run on the NumPy backend.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    return path, version, libs
+
+
+def _links(path: str, libs: Sequence[str]) -> bool:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write("#include <math.h>\ndouble probe(double x) { return exp(x); }\n")
+        result = subprocess.run(
+            [path, *FLAGS, src, "-o", os.path.join(tmp, "probe.so"), *libs],
+            capture_output=True,
+            timeout=120,
+        )
+        return result.returncode == 0
+
+
+def _machine() -> str:
+    """What -march=native depends on: a cache shared between machines must not mix them."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+        flags = next((line for line in info.splitlines() if line.startswith("flags")), "")
+        model = next((line for line in info.splitlines() if line.startswith("model name")), "")
+        return hashlib.sha256((model + flags).encode()).hexdigest()[:16]
+    except OSError:
+        return sys.platform
+
+
+def load(source: str, names: Sequence[str]):
+    """The loaded library built from ``source`` (from memory, disk, or a compile)."""
+    cc = compiler()
+    if cc is None:
+        raise CompilerUnavailableError("no C compiler")
+    path, version, libs = cc
+    key = hashlib.sha256(
+        "\n".join(
+            [source, path, version, " ".join(FLAGS + tuple(libs)), __version__, _machine()]
+        ).encode()
+    ).hexdigest()
+    with _lock:
+        lib = _loaded.get(key)
+        if lib is not None:
+            return lib
+        cache = DiskCache(config.cache_dir())
+        so = cache.get(key)
+        if so is None:
+            global compiles
+            so = cache.put(key, lambda target: _compile(path, libs, source, target))
+            compiles += 1
+            if config.log_compiles():
+                config.log.info("compiled %d kernel(s) with %s (%s)", len(names), path, key[:12])
+        ffi = cffi.FFI()
+        ffi.cdef("\n".join(SIGNATURE.format(name=n) for n in names))
+        lib = ffi.dlopen(so)
+        _loaded[key] = lib
+        return lib
+
+
+def _compile(path: str, libs: Sequence[str], source: str, target: str) -> None:
+    src = target + ".c"
+    with open(src, "w") as f:
+        f.write(source)
+    try:
+        result = subprocess.run(
+            [path, *FLAGS, src, "-o", target, *libs], capture_output=True, text=True, timeout=600
+        )
+    finally:
+        os.unlink(src)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"lazyarr: the C compiler failed on generated code (a lazyarr bug):\n"
+            f"{result.stderr[-4000:]}"
+        )
+
+
+# ----------------------------------------------------------------------------- partitioning
+def partitioner() -> Callable | None:
+    """The kernel partitioner for the jit, or None when no compiler is usable."""
+    return partition if compiler() is not None else None
+
+
+def partition(order: Sequence[Node], outputs: Sequence[Node]):
+    """Group elementwise nodes into fused kernels.
+
+    A node joins the kernel of the node that reads it when that is its only
+    reader, it is not an output, and it has the reader's shape (or is 0-d): it is
+    then computed in registers, never stored. Returns ``(kernels, fused, source)``:
+    ``kernels`` maps each kernel's result node to ``(run, reads, members, name)``.
+    """
+    readers: dict[Node, set[Node]] = {}
+    for node in order:
+        for i in node.inputs:
+            readers.setdefault(i, set()).add(node)
+    outs = set(outputs)
+    expressible: dict[Node, bool] = {}
+
+    def capable(node: Node) -> bool:
+        ok = expressible.get(node)
+        if ok is None:
+            ok = (
+                node.value is None
+                and node.op.kind == "elementwise"
+                and c_kernels.expression(node, ["x"] * len(node.inputs)) is not None
+            )
+            expressible[node] = ok
+        return ok
+
+    root_of: dict[Node, Node] = {}
+    roots: list[Node] = []
+    for node in reversed(order):
+        if not capable(node):
+            continue
+        root = root_of.get(node)
+        if root is None:
+            root = root_of[node] = node
+            roots.append(node)
+        for i in node.inputs:
+            if (
+                i not in root_of
+                and capable(i)
+                and len(readers.get(i, ())) == 1
+                and i not in outs
+                and i.shape in (node.shape, ())
+            ):
+                root_of[i] = root
+    if not roots:
+        return {}, set(), ""
+    groups: dict[Node, list[Node]] = {r: [] for r in roots}
+    for node in order:
+        if node in root_of:
+            groups[root_of[node]].append(node)
+    specs = []
+    for root, members in groups.items():
+        inside = set(members)
+        reads = list(dict.fromkeys(i for m in members for i in m.inputs if i not in inside))
+        specs.append((root, members, reads, c_kernels.kernel_name(members, reads)))
+    unique = dict.fromkeys(name for *_, name in specs)
+    source = c_kernels.PRELUDE + "".join(
+        c_kernels.kernel_source(name, members, reads)
+        for name, (_, members, reads, _) in zip(unique, _first_of(specs, unique))
+    )
+    try:
+        lib = load(source, list(unique))
+    except (RuntimeError, OSError) as e:
+        warnings.warn(
+            f"{e}\nlazyarr: running these operations on the NumPy backend instead",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return {}, set(), ""
+    kernels = {
+        root: (_runner(getattr(lib, name), root, reads), tuple(reads), tuple(members), name)
+        for root, members, reads, name in specs
+    }
+    fused = {m for _, members, _, _ in specs for m in members} - set(kernels)
+    return kernels, fused, source
+
+
+def _first_of(specs, names):
+    by_name = {}
+    for spec in specs:
+        by_name.setdefault(spec[3], spec)
+    return [by_name[n] for n in names]
+
+
+def _runner(fn, root: Node, reads: Sequence[Node]) -> Callable[[list[np.ndarray]], np.ndarray]:
+    """The Python side of a kernel call: strides, pointers, a fresh output."""
+    shape = root.shape
+    ndim = len(shape)
+    dtype = root.dtype
+    c_shape = _ffi.new("int64_t[]", list(shape) or [1])
+    layout = []  # per read: None for 0-d, else for each output axis the read's axis or -1
+    for r in reads:
+        if r.shape == ():
+            layout.append(None)
+            continue
+        offset = ndim - len(r.shape)
+        layout.append(
+            tuple(
+                -1 if d < offset or (r.shape[d - offset] == 1 and shape[d] != 1) else d - offset
+                for d in range(ndim)
+            )
+        )
+    n_arrays = sum(x is not None for x in layout)
+    threads = config.num_threads()
+
+    def run(args: list[np.ndarray]) -> np.ndarray:
+        out = np.empty(shape, dtype)
+        strides = []
+        pointers = []
+        keep = []  # NOTE: copies made here must outlive the call
+        for a, axes in zip(args, layout):
+            if axes is not None:
+                itemsize = a.itemsize
+                if any(s % itemsize for s in a.strides):
+                    a = np.ascontiguousarray(a)
+                    keep.append(a)
+                st = a.strides
+                strides.extend(0 if k < 0 else st[k] // itemsize for k in axes)
+            pointers.append(_pointer(a))
+        fn(
+            ndim,
+            c_shape,
+            _ffi.new("int64_t[]", strides) if n_arrays else _ffi.NULL,
+            _ffi.new("void *[]", pointers),
+            _ffi.from_buffer(out, require_writable=True),
+            threads,
+            PARALLEL_MIN,
+        )
+        return out
+
+    return run
+
+
+def _pointer(a: np.ndarray):
+    if a.flags.c_contiguous:
+        return _ffi.from_buffer(a)
+    return _ffi.cast("void *", a.__array_interface__["data"][0])

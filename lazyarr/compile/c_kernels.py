@@ -1,0 +1,355 @@
+"""C expressions for elementwise ops, and the source of fused elementwise kernels.
+
+Each op's C form reproduces its NumPy reference, edge cases included (NaN
+propagation in maximum, Python's floor division, shifts past the word size).
+An op or dtype without a C form here (complex numbers, integer powers) is not
+fused; it runs through NumPy inside the compiled function instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from .._graph import Node
+
+C_TYPES = {
+    np.dtype("bool"): "uint8_t",
+    np.dtype("int8"): "int8_t",
+    np.dtype("int16"): "int16_t",
+    np.dtype("int32"): "int32_t",
+    np.dtype("int64"): "int64_t",
+    np.dtype("uint8"): "uint8_t",
+    np.dtype("uint16"): "uint16_t",
+    np.dtype("uint32"): "uint32_t",
+    np.dtype("uint64"): "uint64_t",
+    np.dtype("float32"): "float",
+    np.dtype("float64"): "double",
+}
+
+# Functions of math.h, by array API name; float32 uses the "f" variants.
+_MATH = {
+    "exp": "exp",
+    "expm1": "expm1",
+    "log": "log",
+    "log1p": "log1p",
+    "log2": "log2",
+    "log10": "log10",
+    "sqrt": "sqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "asin": "asin",
+    "acos": "acos",
+    "atan": "atan",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "tanh": "tanh",
+    "asinh": "asinh",
+    "acosh": "acosh",
+    "atanh": "atanh",
+    "ceil": "ceil",
+    "floor": "floor",
+    "trunc": "trunc",
+    "round": "nearbyint",
+    "abs": "fabs",
+    "atan2": "atan2",
+    "hypot": "hypot",
+    "copysign": "copysign",
+    "nextafter": "nextafter",
+    "pow": "pow",
+}
+# Vector variants that glibc's libmvec provides: declaring them lets the compiler
+# vectorize loops that call them (as -ffast-math would, without its other effects).
+_VECTOR_MATH = {"exp": 1, "log": 1, "sin": 1, "cos": 1, "pow": 2}
+
+_BINARY_OPERATORS = {
+    "add": "+",
+    "subtract": "-",
+    "multiply": "*",
+    "divide": "/",
+    "equal": "==",
+    "not_equal": "!=",
+    "less": "<",
+    "less_equal": "<=",
+    "greater": ">",
+    "greater_equal": ">=",
+    "bitwise_and": "&",
+    "bitwise_or": "|",
+    "bitwise_xor": "^",
+}
+_IDENTITY_ON_INTEGERS = ("ceil", "floor", "trunc", "round", "positive", "real", "conj")
+
+PRELUDE = (
+    r"""
+#include <math.h>
+#include <stdint.h>
+#include <limits.h>
+
+#if defined(__x86_64__) && defined(__GLIBC__)
+"""
+    + "".join(
+        f'__attribute__((simd("notinbranch"))) double {f}({", ".join(["double"] * n)});\n'
+        f'__attribute__((simd("notinbranch"))) float {f}f({", ".join(["float"] * n)});\n'
+        for f, n in _VECTOR_MATH.items()
+    )
+    + r"""#endif
+
+/* NumPy's float floor division and remainder (npy_divmod): Python's conventions. */
+#define LZ_DIVMOD(T, SUFFIX)                                                     \
+static inline T lz_floordiv_##SUFFIX(T a, T b) {                                 \
+    if (!b) return a / b;                                                        \
+    T mod = fmod##SUFFIX(a, b), div = (a - mod) / b, floordiv;                   \
+    if (mod) { if ((b < 0) != (mod < 0)) div -= 1; }                             \
+    if (div) { floordiv = floor##SUFFIX(div); if (div - floordiv > 0.5) floordiv += 1; } \
+    else floordiv = copysign##SUFFIX(0, a / b);                                  \
+    return floordiv;                                                             \
+}                                                                                \
+static inline T lz_remainder_##SUFFIX(T a, T b) {                                \
+    if (!b) return fmod##SUFFIX(a, b);                                           \
+    T mod = fmod##SUFFIX(a, b);                                                  \
+    if (mod) { if ((b < 0) != (mod < 0)) mod += b; }                             \
+    else mod = copysign##SUFFIX(0, b);                                           \
+    return mod;                                                                  \
+}                                                                                \
+static inline T lz_logaddexp_##SUFFIX(T x, T y) {                                \
+    if (x == y) return x + (T)0.693147180559945309417232121458176568;            \
+    T d = x - y;                                                                 \
+    if (d > 0) return x + log1p##SUFFIX(exp##SUFFIX(-d));                        \
+    if (d <= 0) return y + log1p##SUFFIX(exp##SUFFIX(d));                        \
+    return d;                                                                    \
+}
+LZ_DIVMOD(double, )
+LZ_DIVMOD(float, f)
+
+/* NumPy's integer floor division and remainder: zero divisors give 0. */
+#define LZ_INTDIV(T, MIN)                                                        \
+static inline T lz_floordiv_##T(T a, T b) {                                      \
+    if (b == 0) return 0;                                                        \
+    if (MIN && a == (T)MIN && b == (T)-1) return a;                              \
+    T q = a / b;                                                                 \
+    if (((a > 0) != (b > 0)) && q * b != a) q -= 1;                              \
+    return q;                                                                    \
+}                                                                                \
+static inline T lz_remainder_##T(T a, T b) {                                     \
+    if (b == 0) return 0;                                                        \
+    if (MIN && a == (T)MIN && b == (T)-1) return 0;                              \
+    T r = a % b;                                                                 \
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;                                  \
+    return r;                                                                    \
+}
+LZ_INTDIV(int8_t, INT8_MIN)
+LZ_INTDIV(int16_t, INT16_MIN)
+LZ_INTDIV(int32_t, INT32_MIN)
+LZ_INTDIV(int64_t, INT64_MIN)
+LZ_INTDIV(uint8_t, 0)
+LZ_INTDIV(uint16_t, 0)
+LZ_INTDIV(uint32_t, 0)
+LZ_INTDIV(uint64_t, 0)
+"""
+)
+
+
+def _math(name: str, dtype: np.dtype) -> str:
+    return _MATH[name] + ("f" if dtype == np.float32 else "")
+
+
+def expression(node: Node, args: Sequence[str]) -> str | None:
+    """The C expression computing ``node`` from its inputs' C expressions, or None."""
+    op = node.op.name
+    ins = [i.dtype for i in node.inputs]
+    if node.dtype not in C_TYPES or any(d not in C_TYPES for d in ins):
+        return None
+    if op == "astype":
+        return (
+            f"({args[0]} != 0)" if node.dtype == np.bool_ else f"(({C_TYPES[node.dtype]}){args[0]})"
+        )
+    if op == "where":
+        return f"({args[0]} ? {args[1]} : {args[2]})"
+    if len(set(ins)) != 1:
+        return None  # mixed loops (int64 with uint64) stay with NumPy's exact rules
+    t = ins[0]
+    kind = t.kind
+    a = args[0]
+    b = args[1] if len(args) > 1 else None
+    ctype = C_TYPES[t]
+    if kind == "f":
+        if op in _MATH and op != "abs":
+            return f"{_math(op, t)}({', '.join(args)})"
+        float_forms = {
+            "abs": f"{_math('abs', t)}({a})",
+            "negative": f"(-{a})",
+            "positive": f"(+{a})",
+            "square": f"({a} * {a})",
+            "reciprocal": f"(({ctype})1 / {a})",
+            "sign": f"({a} > 0 ? ({ctype})1 : ({a} < 0 ? ({ctype})-1 : "
+            f"({a} == 0 ? ({ctype})0 : {a})))",
+            "maximum": f"(({a} >= {b} || {a} != {a}) ? {a} : {b})",
+            "minimum": f"(({a} <= {b} || {a} != {a}) ? {a} : {b})",
+            "isnan": f"({a} != {a})",
+            "isinf": f"(isinf({a}) != 0)",
+            "isfinite": f"(isfinite({a}) != 0)",
+            "signbit": f"(signbit({a}) != 0)",
+            "floor_divide": f"lz_floordiv_{'f' if t == np.float32 else ''}({a}, {b})",
+            "remainder": f"lz_remainder_{'f' if t == np.float32 else ''}({a}, {b})",
+            "logaddexp": f"lz_logaddexp_{'f' if t == np.float32 else ''}({a}, {b})",
+            "real": a,
+            "conj": a,
+            "imag": f"(({ctype})0)",
+        }
+        if op in float_forms:
+            return float_forms[op]
+    else:
+        if op in _IDENTITY_ON_INTEGERS:
+            return a
+        bits = t.itemsize * 8
+        unsigned = "uint" + str(bits) + "_t"
+        int_forms = {
+            "imag": "0",
+            "negative": f"(({ctype})-{a})",
+            "square": f"(({ctype})({a} * {a}))",
+            "maximum": f"({a} >= {b} ? {a} : {b})",
+            "minimum": f"({a} <= {b} ? {a} : {b})",
+            "isnan": "0",
+            "isinf": "0",
+            "isfinite": "1",
+            "bitwise_invert": f"(({ctype})~{a})" if kind != "b" else f"(!{a})",
+            "logical_not": f"({a} == 0)",
+        }
+        if kind in "iu":
+            int_forms.update(
+                {
+                    "abs": f"(({ctype})({a} < 0 ? -{a} : {a}))" if kind == "i" else a,
+                    "sign": f"(({ctype})(({a} > 0) - ({a} < 0)))",
+                    "floor_divide": f"lz_floordiv_{ctype}({a}, {b})",
+                    "remainder": f"lz_remainder_{ctype}({a}, {b})",
+                    "bitwise_left_shift": f"((uint64_t){b} < {bits} ? "
+                    f"({ctype})(({unsigned}){a} << {b}) : ({ctype})0)",
+                    "bitwise_right_shift": f"((uint64_t){b} < {bits} ? ({ctype})({a} >> {b}) : "
+                    f"({ctype})({a} < 0 ? -1 : 0))",
+                }
+            )
+        else:
+            int_forms.update({"abs": a, "add": f"({a} | {b})", "multiply": f"({a} & {b})"})
+        if op in int_forms:
+            return int_forms[op]
+    if op in ("logical_and", "logical_or", "logical_xor"):
+        symbol = {"logical_and": "&&", "logical_or": "||", "logical_xor": "!="}[op]
+        return f"(({a} != 0) {symbol} ({b} != 0))"
+    if op in _BINARY_OPERATORS and (kind in "iuf" or op.startswith(("bitwise", "equal", "not_eq"))):
+        if op == "divide" and kind != "f":
+            return None
+        if op.startswith("bitwise") and kind == "f":
+            return None
+        return f"({a} {_BINARY_OPERATORS[op]} {b})"
+    return None
+
+
+def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> str:
+    """A fused elementwise kernel computing the last of ``members``.
+
+    The kernel works for any shape and any strides: ``shape`` holds ``ndim`` sizes
+    and ``strides`` one row of ``ndim`` element strides per non-scalar read (0 where
+    it is broadcast). Reads of 0-d arrays are loaded once. A contiguous fast path
+    runs one flat loop the compiler vectorizes; large loops run on ``nthreads``
+    OpenMP threads.
+    """
+    root = members[-1]
+    arrays = [j for j, r in enumerate(reads) if r.shape != ()]
+    lines = [
+        f"void {name}(int64_t ndim, const int64_t *restrict shape, "
+        "const int64_t *restrict strides, void **restrict args, void *restrict out, "
+        "int64_t nthreads, int64_t parallel_min)",
+        "{",
+    ]
+    for j, r in enumerate(reads):
+        t = C_TYPES[r.dtype]
+        if r.shape == ():
+            lines.append(f"    const {t} s{j} = *(const {t} *)args[{j}];")
+        else:
+            lines.append(f"    const {t} *restrict a{j} = (const {t} *)args[{j}];")
+    out_t = C_TYPES[root.dtype]
+    lines += [
+        f"    {out_t} *restrict o = ({out_t} *)out;",
+        "    int64_t inner = ndim ? shape[ndim - 1] : 1, outer = 1;",
+        "    for (int64_t d = 0; d + 1 < ndim; d++) outer *= shape[d];",
+        "    int64_t total = outer * inner;",
+        "    int flat = 1;",
+    ]
+    for k in range(len(arrays)):
+        lines += [
+            "    { int64_t expect = 1; for (int64_t d = ndim - 1; d >= 0; d--) {",
+            f"        if (shape[d] != 1 && strides[{k} * ndim + d] != expect) flat = 0;",
+            "        expect *= shape[d]; } }",
+        ]
+
+    def body(index: str, loads: dict[int, str]) -> list[str]:
+        names: dict[Node, str] = {}
+        out: list[str] = []
+        for j, r in enumerate(reads):
+            names[r] = f"s{j}" if r.shape == () else f"r{j}"
+            if r.shape != ():
+                out.append(f"const {C_TYPES[r.dtype]} r{j} = {loads[j]};")
+        for k, m in enumerate(members):
+            expr = expression(m, [names[i] for i in m.inputs])
+            names[m] = f"v{k}"
+            out.append(f"const {C_TYPES[m.dtype]} v{k} = {expr};")
+        out.append(f"o[{index}] = {names[root]};")
+        return out
+
+    flat_loads = {j: f"a{j}[i]" for j in arrays}
+    lines += [
+        "    if (flat) {",
+        "        #pragma omp parallel for simd if(total >= parallel_min) num_threads(nthreads)",
+        "        for (int64_t i = 0; i < total; i++) {",
+        *("            " + line for line in body("i", flat_loads)),
+        "        }",
+        "        return;",
+        "    }",
+        "    #pragma omp parallel for if(total >= parallel_min) num_threads(nthreads)",
+        "    for (int64_t row = 0; row < outer; row++) {",
+        "        int64_t rest = row;",
+    ]
+    for j in arrays:
+        lines.append(f"        const {C_TYPES[reads[j].dtype]} *p{j} = a{j};")
+    lines.append("        for (int64_t d = ndim - 2; d >= 0; d--) {")
+    lines.append("            int64_t c = rest % shape[d]; rest /= shape[d];")
+    for k, j in enumerate(arrays):
+        lines.append(f"            p{j} += c * strides[{k} * ndim + d];")
+    lines.append("        }")
+    for k, j in enumerate(arrays):
+        lines.append(f"        const int64_t t{j} = ndim ? strides[{k} * ndim + ndim - 1] : 0;")
+    lines.append(f"        {out_t} *restrict q = o + row * inner;")
+    unit = " && ".join(f"t{j} == 1" for j in arrays) or "1"
+    row_body = [line.replace("o[", "q[") for line in body("i", {j: f"p{j}[i]" for j in arrays})]
+    strided_body = [
+        line.replace("o[", "q[") for line in body("i", {j: f"p{j}[i * t{j}]" for j in arrays})
+    ]
+    lines += [
+        f"        if ({unit}) {{",
+        "            #pragma omp simd",
+        "            for (int64_t i = 0; i < inner; i++) {",
+        *("                " + line for line in row_body),
+        "            }",
+        "        } else {",
+        "            for (int64_t i = 0; i < inner; i++) {",
+        *("                " + line for line in strided_body),
+        "            }",
+        "        }",
+        "    }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def kernel_name(members: Sequence[Node], reads: Sequence[Node]) -> str:
+    """A name that identifies the kernel's structure (ops, dtypes, read ranks)."""
+    index = {r: f"r{j}{'s' if r.shape == () else ''}" for j, r in enumerate(reads)}
+    parts = []
+    for k, m in enumerate(members):
+        index[m] = f"v{k}"
+        parts.append(f"{m.op.name}:{m.dtype}:{m.attrs}:{','.join(index[i] for i in m.inputs)}")
+    parts.append("reads:" + ",".join(str(r.dtype) for r in reads))
+    return "lz_" + hashlib.sha256(";".join(parts).encode()).hexdigest()[:20]

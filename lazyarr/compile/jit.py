@@ -1,0 +1,328 @@
+"""``xp.jit``: trace a function once per input signature, run the compiled program after.
+
+The first call with a new signature (pytree structure, shapes, dtypes, static
+values) calls the Python function with traced arrays, which records a graph;
+the graph becomes a ``Program`` whose fused elementwise work runs as compiled C
+kernels. Kernels take their sizes and strides as arguments, so a new shape
+re-traces (Python, cheap) but finds its kernels compiled already.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import _dtypes, _pytree, config
+from .._array import Array
+from .._builder import from_numpy
+from .._errors import located
+from .._graph import intern
+from .._ops import REGISTRY
+from .program import Program
+
+_INPUT = REGISTRY["input"]
+_SCALARS = (bool, int, float, complex)
+_trace_ids = itertools.count()
+_tracing = threading.local()
+
+
+def _tracing_depth() -> int:
+    return getattr(_tracing, "depth", 0)
+
+
+class _Entry:
+    """A compiled signature: the program and how to rebuild the outputs."""
+
+    __slots__ = ("out_leaves", "out_tree", "program")
+
+    def __init__(self, program: Program, out_tree: Any, out_leaves: list):
+        self.program = program
+        self.out_tree = out_tree
+        self.out_leaves = out_leaves  # None where a program output goes, else the static value
+
+
+class Lowered:
+    """A traced and scheduled function, for inspection."""
+
+    def __init__(self, program: Program):
+        self.program = program
+
+    def as_text(self) -> str:
+        """The optimized graph: one node per line, with the backend that runs it."""
+        return self.program.as_text()
+
+    def source(self) -> str:
+        """The generated C source of the compiled kernels ('' if none)."""
+        return self.program.c_source
+
+
+class Jitted:
+    """A function compiled per input signature; call it like the function."""
+
+    def __init__(
+        self,
+        fun: Callable,
+        static_argnums: Sequence[int],
+        static_argnames: Sequence[str],
+        donate_argnames: Sequence[str],
+    ):
+        if not callable(fun):
+            raise TypeError(f"jit: expected a function, got {type(fun).__name__}")
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._static_argnums = tuple(static_argnums)
+        self._static_argnames = tuple(static_argnames)
+        self._donate_argnames = tuple(donate_argnames)
+        self._signature = None
+        if self._static_argnums or self._static_argnames:
+            self._signature = inspect.signature(fun)
+            params = list(self._signature.parameters)
+            for i in self._static_argnums:
+                if not -len(params) <= i < len(params):
+                    raise ValueError(f"jit: static_argnums {i} out of range for {fun.__name__}")
+            for name in self._static_argnames:
+                if name not in self._signature.parameters:
+                    raise ValueError(f"jit: {fun.__name__} has no parameter {name!r}")
+            self._static = {params[i] for i in self._static_argnums} | set(self._static_argnames)
+        self._cache: dict[tuple, _Entry] = {}
+        self._lock = threading.RLock()
+        self._last_key: tuple | None = None
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def __repr__(self) -> str:
+        return f"<jitted {getattr(self._fun, '__qualname__', self._fun)}>"
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if config.jit_disabled() or _tracing_depth():
+            # Eagerly (debugging), or inlined into the function being traced.
+            return self._fun(*args, **kwargs)
+        key, leaves, bound = self._key(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._compile(key, leaves, bound)
+        values = [_value_of(leaf) for leaf in leaves if not isinstance(leaf, _SCALARS)]
+        outputs = iter(entry.program(values))
+        results = []
+        for static in entry.out_leaves:
+            if static is not None:
+                results.append(static[0])
+                continue
+            value = next(outputs)
+            if any(value is v for v in values):
+                value = value.copy()  # NOTE: never hand back the caller's own buffer
+            results.append(_wrap(value))
+        return _pytree.unflatten(entry.out_tree, results)
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """Trace and schedule for these arguments, without running."""
+        key, leaves, bound = self._key(args, kwargs)
+        entry = self._cache.get(key) or self._compile(key, leaves, bound)
+        return Lowered(entry.program)
+
+    # ------------------------------------------------------------------ signatures
+    def _key(self, args: tuple, kwargs: dict) -> tuple[tuple, list, Any]:
+        """The cache key, the dynamic leaves and what to trace with."""
+        if self._signature is None:
+            leaves, treedef = _pytree.flatten((args, kwargs))
+            static: tuple = ()
+            bound = None
+        else:
+            try:
+                ba = self._signature.bind(*args, **kwargs)
+            except TypeError as e:
+                raise located(TypeError, f"{self.__name__}: {e}") from None
+            ba.apply_defaults()
+            static_items = []
+            dynamic = {}
+            for name, value in ba.arguments.items():
+                if name in self._static:
+                    try:
+                        hash(value)
+                    except TypeError:
+                        raise located(
+                            TypeError,
+                            f"{self.__name__}: static argument {name!r} "
+                            f"must be hashable, got {type(value).__name__}",
+                        ) from None
+                    static_items.append((name, value))
+                else:
+                    dynamic[name] = value
+            leaves, treedef = _pytree.flatten(dynamic)
+            static = tuple(static_items)
+            bound = ba
+        return (
+            (treedef, tuple(_leaf_key(leaf, self.__name__) for leaf in leaves), static),
+            leaves,
+            bound,
+        )
+
+    # ------------------------------------------------------------------ tracing
+    def _compile(self, key: tuple, leaves: list, bound: Any) -> _Entry:
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                return entry
+            trace = next(_trace_ids)
+            tracers: list[Any] = []
+            inputs = []
+            for leaf, leaf_key in zip(leaves, key[1]):
+                if isinstance(leaf, _SCALARS):
+                    tracers.append(leaf)
+                    continue
+                shape, dtype = leaf_key
+                node = intern(
+                    _INPUT,
+                    (),
+                    (("dtype", dtype), ("index", len(inputs)), ("shape", shape), ("trace", trace)),
+                    shape,
+                    dtype,
+                    None,
+                )
+                inputs.append(node)
+                tracers.append(Array._new(node))
+            _tracing.depth = _tracing_depth() + 1
+            try:
+                out = self._call_traced(key, tracers, bound)
+            finally:
+                _tracing.depth -= 1
+            out_leaves, out_tree = _pytree.flatten(out)
+            outputs, statics = [], []
+            for leaf in out_leaves:
+                if isinstance(leaf, Array):
+                    outputs.append(leaf._node)
+                    statics.append(None)
+                elif isinstance(leaf, (np.ndarray, np.generic)):
+                    outputs.append(from_numpy(leaf))
+                    statics.append(None)
+                else:
+                    statics.append((leaf,))
+            from . import c_backend
+
+            built = c_backend.compiles
+            program = Program(inputs, outputs, partition=_partition())
+            self._log(key, c_backend.compiles - built)
+            entry = _Entry(program, out_tree, statics)
+            self._cache[key] = entry
+            return entry
+
+    def _call_traced(self, key: tuple, tracers: list, bound: Any) -> Any:
+        treedef, _, static = key
+        if bound is None:
+            args, kwargs = _pytree.unflatten(treedef, tracers)
+            return self._fun(*args, **kwargs)
+        dynamic = _pytree.unflatten(treedef, tracers)
+        arguments = {**dynamic, **dict(static)}
+        ba = self._signature.bind_partial()
+        ba.arguments.update({n: arguments[n] for n in self._signature.parameters if n in arguments})
+        return self._fun(*ba.args, **ba.kwargs)
+
+    def _log(self, key: tuple, compiled: int) -> None:
+        if not config.log_compiles():
+            return
+        previous, self._last_key = self._last_key, key
+        name = getattr(self._fun, "__qualname__", "function")
+        if previous is None:
+            reason = "first call"
+        elif previous[0] != key[0]:
+            reason = "new argument structure"
+        elif previous[2] != key[2]:
+            reason = f"new static arguments {dict(key[2])}"
+        else:
+            changes = [
+                _describe_change(i, a, b)
+                for i, (a, b) in enumerate(zip(previous[1], key[1]))
+                if a != b
+            ]
+            reason = "; ".join(changes)
+        kernels = f"{compiled} kernel library compiled" if compiled else "kernels reused"
+        config.log.info("jit(%s): traced for %s; %s", name, reason, kernels)
+
+
+def _describe_change(index: int, old: tuple, new: tuple) -> str:
+    if isinstance(old[0], tuple) and isinstance(new[0], tuple) and old[1] == new[1]:
+        return f"new shape for argument {index}: {old[0]} → {new[0]}"
+    if isinstance(old[0], tuple) and isinstance(new[0], tuple):
+        return f"new dtype for argument {index}: {old[1]} → {new[1]}"
+    return f"new value for argument {index}: {old[1]!r} → {new[1]!r}"
+
+
+def _leaf_key(leaf: Any, fname: str) -> Any:
+    if isinstance(leaf, Array):
+        return (leaf.shape, leaf.dtype)
+    if isinstance(leaf, (np.ndarray, np.generic)):
+        dtype = leaf.dtype
+        if not _dtypes.is_supported(dtype):
+            dtype = _dtypes.normalize(dtype.newbyteorder("=") if not dtype.isnative else dtype)
+        return (np.shape(leaf), dtype)
+    if isinstance(leaf, _SCALARS):
+        return (type(leaf), leaf if leaf == leaf else "nan")
+    raise located(
+        TypeError,
+        f"{fname}: argument of type {type(leaf).__name__} is neither an "
+        f"array nor a Python scalar; pass it as a static argument "
+        f"(static_argnames) or close over it",
+    )
+
+
+def _value_of(leaf: Any) -> np.ndarray:
+    if isinstance(leaf, Array):
+        return leaf._value()
+    a = np.asarray(leaf)
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
+def _wrap(value: np.ndarray) -> Array:
+    value.setflags(write=False)
+    return Array._new(from_numpy(value, copy=False))
+
+
+def _partition():
+    """The C backend's kernel partitioner, or None when no compiler is usable."""
+    from . import c_backend
+
+    return c_backend.partitioner()
+
+
+def jit(
+    fun: Callable | None = None,
+    *,
+    static_argnums: Sequence[int] | int = (),
+    static_argnames: Sequence[str] | str = (),
+    donate_argnames: Sequence[str] | str = (),
+):
+    """Compile ``fun`` per input signature: trace once, run native code after.
+
+    Arguments and results may be nested tuples, lists and dicts of arrays (lazyarr
+    or NumPy) and Python scalars. Python scalar arguments are static: a new value
+    re-traces, but kernels are reused.
+
+    >>> import lazyarr as xp
+    >>> @xp.jit
+    ... def f(x, y):
+    ...     return xp.exp(x) * y + 1
+    >>> f(xp.asarray([0.0, 1.0]), 2.0).shape
+    (2,)
+    """
+
+    def norm(v):
+        return (v,) if isinstance(v, (int, str)) else tuple(v)
+
+    if fun is None:
+        return lambda f: jit(
+            f,
+            static_argnums=static_argnums,
+            static_argnames=static_argnames,
+            donate_argnames=donate_argnames,
+        )
+    return Jitted(fun, norm(static_argnums), norm(static_argnames), norm(donate_argnames))

@@ -1,0 +1,157 @@
+"""A traced graph scheduled once into steps, run many times with new inputs.
+
+Scheduling, slot assignment and release points are decided when the program is
+built, so a call only binds its inputs and runs the steps. Steps are either
+fused C kernels (``c_backend``) or single nodes run by their NumPy reference
+implementation, which is how ops the C backend cannot compile still run inside
+a compiled function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._graph import Node
+from .._ops import REGISTRY
+from . import eager
+from .numpy_backend import run_node, schedule
+
+_INPUT = REGISTRY["input"]
+
+
+@dataclass
+class Step:
+    """One unit of work: compute ``out`` from ``args`` (slots), then release ``free``."""
+
+    run: Callable[[list[np.ndarray]], np.ndarray]
+    args: tuple[int, ...]
+    out: int
+    free: tuple[int, ...]
+    nodes: tuple[Node, ...]  # what the step computes, for printing
+    backend: str
+
+
+def _numpy_step(node: Node) -> Callable[[list[np.ndarray]], np.ndarray]:
+    def run(args: list[np.ndarray]) -> np.ndarray:
+        return run_node(node, args)
+
+    return run
+
+
+def fold_constants(outputs: Sequence[Node]) -> None:
+    """Compute, once, every part of the graph that does not depend on an input.
+
+    Such parts come from arrays the traced function closed over; their values
+    become constants of the program.
+    """
+    order, _ = schedule(outputs)
+    varying: set[Node] = set()
+    constant: set[Node] = set()
+    for node in order:
+        if node.op is _INPUT or any(i in varying for i in node.inputs):
+            varying.add(node)
+        elif node.value is None:
+            constant.add(node)
+    # The constant parts the varying ones read, and constant outputs: computed now.
+    found = {i: None for n in order if n in varying for i in n.inputs if i in constant}
+    found.update({n: None for n in outputs if n in constant})
+    roots = list(found)
+    if roots:
+        for node, value in zip(roots, eager.materialize(roots)):
+            if node.value is None:  # a value read from a shared buffer is not kept
+                node.value = value
+
+
+class Program:
+    """The steps that compute ``outputs`` from bound ``inputs``.
+
+    ``partition(order, outputs)`` may claim groups of nodes for compiled kernels; it
+    returns the kernels by the node whose value each produces, the set of nodes
+    computed inside kernels (so never stored), and the kernels' source.
+    """
+
+    def __init__(self, inputs: Sequence[Node], outputs: Sequence[Node], partition=None):
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        fold_constants(self.outputs)
+        order, _ = schedule(self.outputs)
+        kernels, fused, self.c_source = (
+            partition(order, self.outputs) if partition is not None else ({}, set(), "")
+        )
+        self.order = order
+        slot: dict[Node, int] = {n: i for i, n in enumerate(self.inputs)}
+        template: list[np.ndarray | None] = [None] * len(self.inputs)
+        steps: list[tuple[Node, Callable, tuple[Node, ...], tuple[Node, ...], str]] = []
+        for node in order:
+            if node in slot or node in fused:
+                continue
+            if node.value is not None:
+                slot[node] = len(template)
+                template.append(node.value)
+                continue
+            if node.op is _INPUT:
+                raise ValueError("the traced function reads an input of another trace")
+            if node in kernels:
+                run, reads, members, name = kernels[node]
+                steps.append((node, run, reads, members, f"c {name}"))
+            else:
+                steps.append((node, _numpy_step(node), node.inputs, (node,), "numpy"))
+            slot[node] = len(template)
+            template.append(None)
+        last_use: dict[Node, int] = {}
+        for index, (_, _, reads, _, _) in enumerate(steps):
+            for r in reads:
+                last_use[r] = index
+        keep = set(self.outputs) | set(self.inputs)
+        frees: list[list[int]] = [[] for _ in steps]
+        for node, index in last_use.items():
+            if node not in keep and node.value is None:
+                frees[index].append(slot[node])
+        self.steps = [
+            Step(run, tuple(slot[r] for r in reads), slot[node], tuple(free), members, backend)
+            for (node, run, reads, members, backend), free in zip(steps, frees)
+        ]
+        self.template = template
+        self.output_slots = [slot[n] for n in self.outputs]
+
+    def __call__(self, args: Sequence[np.ndarray]) -> list[np.ndarray]:
+        env = self.template.copy()
+        env[: len(args)] = args
+        with np.errstate(all="ignore"):
+            for step in self.steps:
+                env[step.out] = step.run([env[i] for i in step.args])
+                for i in step.free:
+                    env[i] = None
+        return [env[i] for i in self.output_slots]
+
+    def as_text(self) -> str:
+        """The scheduled graph, one node per line, with the backend that runs it."""
+        names: dict[Node, str] = {}
+        lines = []
+        for i, node in enumerate(self.inputs):
+            names[node] = f"%{i}"
+            lines.append(f"%{i} = input {_describe(node)}")
+        for node in self.order:
+            if node not in names and node.value is not None:
+                names[node] = f"%{len(names)}"
+                lines.append(f"{names[node]} = constant {_describe(node)}")
+        for step in self.steps:
+            for member in step.nodes:
+                names[member] = f"%{len(names)}"
+                args = ", ".join(names.get(i, "?") for i in member.inputs)
+                params = ", ".join(f"{k}={v}" for k, v in member.attrs)
+                call = f"{member.op.name}({args}{', ' if params and args else ''}{params})"
+                where = f"  # {member.loc[0]}:{member.loc[1]}" if member.loc else ""
+                lines.append(
+                    f"{names[member]} = {call} {_describe(member)} [{step.backend}]{where}"
+                )
+        outs = ", ".join(names[n] for n in self.outputs)
+        lines.append(f"return ({outs})")
+        return "\n".join(lines)
+
+
+def _describe(node: Node) -> str:
+    return f": {node.dtype}{list(node.shape)}"
