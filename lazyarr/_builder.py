@@ -171,7 +171,8 @@ def _prepared(n: Node | None, a: object, compute: np.dtype) -> Node:
 
 
 def _arg_node(a: object, name: str) -> Node | None:
-    if isinstance(a, _SCALAR_TYPES):
+    # NOTE: NumPy scalars (np.float64 is a float) are 0-d arrays with a dtype, not weak scalars.
+    if isinstance(a, _SCALAR_TYPES) and not isinstance(a, np.generic):
         return None
     return node_of(a, f"{name}: argument")
 

@@ -29,8 +29,18 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
+# NOTE: jit_disabled runs on every jitted call, and os.environ's mapping encodes the key
+# on each lookup; reading its underlying dict directly keeps the check near free.
+_ENVIRON = getattr(os.environ, "_data", None)
+_DISABLE_KEY = os.environ.encodekey("LAZYARR_DISABLE_JIT") if _ENVIRON is not None else None
+
+
 def jit_disabled() -> bool:
-    return getattr(_local, "disable_jit", False) or _env_flag("LAZYARR_DISABLE_JIT")
+    if getattr(_local, "disable_jit", False):
+        return True
+    if _ENVIRON is not None and _DISABLE_KEY not in _ENVIRON:
+        return False
+    return _env_flag("LAZYARR_DISABLE_JIT")
 
 
 @contextlib.contextmanager

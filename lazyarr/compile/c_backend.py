@@ -67,6 +67,13 @@ def compiler() -> tuple[str, str, tuple[str, ...]] | None:
             stacklevel=2,
         )
         return None
+    probe = _probe_record(path)
+    if probe is not None and os.path.exists(probe):
+        # NOTE: a warm process skips the probes (~0.2 s): the record is keyed by the
+        # compiler binary's path, size and modification time.
+        with open(probe) as f:
+            version, _, libs_text = f.read().partition("\n")
+        return path, version, tuple(libs_text.split())
     try:
         version = subprocess.run(
             [path, "--version"], capture_output=True, text=True, timeout=30
@@ -74,7 +81,10 @@ def compiler() -> tuple[str, str, tuple[str, ...]] | None:
     except (OSError, subprocess.SubprocessError, IndexError):
         version = "unknown"
     libs = LIBS if _links(path, LIBS) else ("-lm",)
-    if not _links(path, libs):
+    if _links(path, libs):
+        if probe is not None:
+            _write_atomic(probe, version + "\n" + " ".join(libs))
+    else:
         warnings.warn(
             f"lazyarr: the C compiler {path} cannot build shared libraries; jitted "
             "functions run on the NumPy backend.",
@@ -83,6 +93,28 @@ def compiler() -> tuple[str, str, tuple[str, ...]] | None:
         )
         return None
     return path, version, libs
+
+
+def _probe_record(path: str) -> str | None:
+    """Where the probe result for this compiler binary is kept (None if unknowable)."""
+    try:
+        st = os.stat(os.path.realpath(path))
+        directory = config.cache_dir()
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    ident = f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}:{' '.join(FLAGS)}"
+    return os.path.join(directory, "compiler-" + hashlib.sha256(ident.encode()).hexdigest()[:16])
+
+
+def _write_atomic(path: str, text: str) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".probe-")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _links(path: str, libs: Sequence[str]) -> bool:
@@ -265,27 +297,34 @@ def _runner(fn, root: Node, reads: Sequence[Node]) -> Callable[[list[np.ndarray]
                 for d in range(ndim)
             )
         )
-    n_arrays = sum(x is not None for x in layout)
+    # The strides of C-contiguous reads, known now: a call with those reuses one buffer.
+    expected = [
+        None if axes is None else np.empty(r.shape, r.dtype).strides
+        for r, axes in zip(reads, layout)
+    ]
+    contiguous_strides = [
+        0 if k < 0 else st // r.dtype.itemsize
+        for r, axes, byte_strides in zip(reads, layout, expected)
+        if axes is not None
+        for k, st in ((k, byte_strides[k] if k >= 0 else 0) for k in axes)
+    ]
+    c_contiguous_strides = _ffi.new("int64_t[]", contiguous_strides or [0])
     threads = config.num_threads()
 
     def run(args: list[np.ndarray]) -> np.ndarray:
         out = np.empty(shape, dtype)
-        strides = []
         pointers = []
-        keep = []  # NOTE: copies made here must outlive the call
-        for a, axes in zip(args, layout):
-            if axes is not None:
-                itemsize = a.itemsize
-                if any(s % itemsize for s in a.strides):
-                    a = np.ascontiguousarray(a)
-                    keep.append(a)
-                st = a.strides
-                strides.extend(0 if k < 0 else st[k] // itemsize for k in axes)
+        c_strides = c_contiguous_strides
+        for a, axes, want in zip(args, layout, expected):
+            if axes is not None and a.strides != want:
+                c_strides = None
             pointers.append(_pointer(a))
+        if c_strides is None:
+            c_strides, pointers, _keep_alive = _strided(args, layout)
         fn(
             ndim,
             c_shape,
-            _ffi.new("int64_t[]", strides) if n_arrays else _ffi.NULL,
+            c_strides,
             _ffi.new("void *[]", pointers),
             _ffi.from_buffer(out, require_writable=True),
             threads,
@@ -296,7 +335,28 @@ def _runner(fn, root: Node, reads: Sequence[Node]) -> Callable[[list[np.ndarray]
     return run
 
 
+def _strided(args: list[np.ndarray], layout: list) -> tuple:
+    """Element strides and pointers for reads with arbitrary layouts."""
+    strides: list[int] = []
+    pointers = []
+    keep = []  # NOTE: copies made here must outlive the call
+    for a, axes in zip(args, layout):
+        if axes is not None:
+            itemsize = a.itemsize
+            if any(s % itemsize for s in a.strides):
+                a = np.ascontiguousarray(a)
+                keep.append(a)
+            st = a.strides
+            strides.extend(0 if k < 0 else st[k] // itemsize for k in axes)
+        pointers.append(_pointer(a))
+    return _ffi.new("int64_t[]", strides or [0]), pointers, keep
+
+
 def _pointer(a: np.ndarray):
-    if a.flags.c_contiguous:
-        return _ffi.from_buffer(a)
-    return _ffi.cast("void *", a.__array_interface__["data"][0])
+    try:
+        return _from_buffer(a)
+    except ValueError:  # not C-contiguous: point at its first element
+        return _ffi.cast("void *", a.__array_interface__["data"][0])
+
+
+_from_buffer = _ffi.from_buffer

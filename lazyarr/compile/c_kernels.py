@@ -163,9 +163,7 @@ def expression(node: Node, args: Sequence[str]) -> str | None:
     if node.dtype not in C_TYPES or any(d not in C_TYPES for d in ins):
         return None
     if op == "astype":
-        return (
-            f"({args[0]} != 0)" if node.dtype == np.bool_ else f"(({C_TYPES[node.dtype]}){args[0]})"
-        )
+        return _cast(args[0], ins[0], node.dtype)
     if op == "where":
         return f"({args[0]} ? {args[1]} : {args[2]})"
     if len(set(ins)) != 1:
@@ -186,9 +184,11 @@ def expression(node: Node, args: Sequence[str]) -> str | None:
             "reciprocal": f"(({ctype})1 / {a})",
             "sign": f"({a} > 0 ? ({ctype})1 : ({a} < 0 ? ({ctype})-1 : "
             f"({a} == 0 ? ({ctype})0 : {a})))",
-            "maximum": f"(({a} >= {b} || {a} != {a}) ? {a} : {b})",
-            "minimum": f"(({a} <= {b} || {a} != {a}) ? {a} : {b})",
+            # NaN from either side; on ties (-0.0 with 0.0) NumPy returns the second.
+            "maximum": f"(({a} > {b} || {a} != {a}) ? {a} : {b})",
+            "minimum": f"(({a} < {b} || {a} != {a}) ? {a} : {b})",
             "isnan": f"({a} != {a})",
+            "logical_not": f"({a} == 0)",
             "isinf": f"(isinf({a}) != 0)",
             "isfinite": f"(isfinite({a}) != 0)",
             "signbit": f"(signbit({a}) != 0)",
@@ -238,13 +238,40 @@ def expression(node: Node, args: Sequence[str]) -> str | None:
     if op in ("logical_and", "logical_or", "logical_xor"):
         symbol = {"logical_and": "&&", "logical_or": "||", "logical_xor": "!="}[op]
         return f"(({a} != 0) {symbol} ({b} != 0))"
-    if op in _BINARY_OPERATORS and (kind in "iuf" or op.startswith(("bitwise", "equal", "not_eq"))):
+    if op in _BINARY_OPERATORS:
         if op == "divide" and kind != "f":
             return None
         if op.startswith("bitwise") and kind == "f":
             return None
+        if kind == "b" and op in ("subtract", "divide"):
+            return None  # not defined for bool (the namespace refuses them)
         return f"({a} {_BINARY_OPERATORS[op]} {b})"
     return None
+
+
+def _cast(a: str, source: np.dtype, target: np.dtype) -> str:
+    """C's conversion, except where it leaves a value NumPy converts undefined.
+
+    NumPy (x86-64) converts a float to uint32 or uint64 through the signed type of the
+    same width, offset by half the range for large values, so negative values wrap
+    (-2.5 -> 2**32 - 2) and NaN gives 2**31 (2**63), where C's direct conversion is
+    undefined and AVX-512 saturates; uint8 and uint16 go through int32 in both
+    already. Other out-of-range float-to-integer conversions stay undefined in both
+    (x86 gives the "integer indefinite" INT_MIN; NumPy's unvectorized tail loops then
+    differ from its vectorized ones).
+    """
+    if target == np.bool_:
+        return f"({a} != 0)"
+    t = C_TYPES[target]
+    if source.kind == "f" and target.kind == "u" and target.itemsize >= 4:
+        bits = target.itemsize * 8
+        half = f"0x1p{bits - 1}"
+        signed = f"int{bits}_t"
+        return (
+            f"({a} >= {half} ? ({t})({signed})({a} - {half}) ^ (({t})1 << {bits - 1}) "
+            f": ({t})({signed}){a})"
+        )
+    return f"(({t}){a})"
 
 
 def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> str:

@@ -13,6 +13,7 @@ import functools
 import inspect
 import itertools
 import threading
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,11 +23,12 @@ from .. import _dtypes, _pytree, config
 from .._array import Array
 from .._builder import from_numpy
 from .._errors import located
-from .._graph import intern
+from .._graph import intern, unique
 from .._ops import REGISTRY
 from .program import Program
 
 _INPUT = REGISTRY["input"]
+_CONSTANT = REGISTRY["constant"]
 _SCALARS = (bool, int, float, complex)
 _trace_ids = itertools.count()
 _tracing = threading.local()
@@ -39,12 +41,24 @@ def _tracing_depth() -> int:
 class _Entry:
     """A compiled signature: the program and how to rebuild the outputs."""
 
-    __slots__ = ("out_leaves", "out_tree", "program")
+    __slots__ = ("out_leaves", "out_tree", "program", "single")
 
     def __init__(self, program: Program, out_tree: Any, out_leaves: list):
         self.program = program
         self.out_tree = out_tree
         self.out_leaves = out_leaves  # None where a program output goes, else the static value
+        self.single = out_tree == ("leaf",) and out_leaves == [None]
+
+    def run(self, values: list[np.ndarray]) -> Any:
+        outputs = self.program(values)
+        if self.single:
+            return _wrap(outputs[0], values)
+        it = iter(outputs)
+        results = [
+            static[0] if static is not None else _wrap(next(it), values)
+            for static in self.out_leaves
+        ]
+        return _pytree.unflatten(self.out_tree, results)
 
 
 class Lowered:
@@ -76,6 +90,7 @@ class Jitted:
             raise TypeError(f"jit: expected a function, got {type(fun).__name__}")
         functools.update_wrapper(self, fun)
         self._fun = fun
+        self._name = getattr(fun, "__name__", type(fun).__name__)
         self._static_argnums = tuple(static_argnums)
         self._static_argnames = tuple(static_argnames)
         self._donate_argnames = tuple(donate_argnames)
@@ -91,36 +106,66 @@ class Jitted:
                     raise ValueError(f"jit: {fun.__name__} has no parameter {name!r}")
             self._static = {params[i] for i in self._static_argnums} | set(self._static_argnames)
         self._cache: dict[tuple, _Entry] = {}
+        self._fast: dict[tuple, _Entry] = {}  # positional array arguments: shapes and dtypes
         self._lock = threading.RLock()
         self._last_key: tuple | None = None
 
     def __get__(self, obj, objtype=None):
-        return self if obj is None else functools.partial(self, obj)
+        return self if obj is None else types.MethodType(self, obj)
 
     def __repr__(self) -> str:
         return f"<jitted {getattr(self._fun, '__qualname__', self._fun)}>"
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if config.jit_disabled() or _tracing_depth():
-            # Eagerly (debugging), or inlined into the function being traced.
+        if _tracing_depth():
+            return self._fun(*args, **kwargs)  # inlined into the function being traced
+        if config.jit_disabled():
+            # Eagerly, for debugging: NumPy inputs become Arrays, as the traced function sees.
+            leaves, treedef = _pytree.flatten((args, kwargs))
+            leaves = [
+                Array._new(from_numpy(x)) if isinstance(x, (np.ndarray, np.generic)) else x
+                for x in leaves
+            ]
+            args, kwargs = _pytree.unflatten(treedef, leaves)
             return self._fun(*args, **kwargs)
+        if not kwargs:
+            # NOTE: the common call, arrays as positional arguments, skips pytrees.
+            fast = []
+            values = []
+            for a in args:
+                if type(a) is np.ndarray:
+                    fast.append(a.shape)
+                    fast.append(a.dtype)
+                    values.append(a)
+                elif type(a) is Array:
+                    v = a._node.value
+                    if v is None:
+                        v = a._value()
+                    fast.append(v.shape)
+                    fast.append(v.dtype)
+                    values.append(v)
+                else:
+                    break
+            else:
+                entry = self._fast.get(tuple(fast))
+                if entry is not None:
+                    return entry.run(values)
         key, leaves, bound = self._key(args, kwargs)
         entry = self._cache.get(key)
         if entry is None:
             entry = self._compile(key, leaves, bound)
-        values = [_value_of(leaf) for leaf in leaves if not isinstance(leaf, _SCALARS)]
-        outputs = iter(entry.program(values))
-        results = []
-        for static in entry.out_leaves:
-            if static is not None:
-                results.append(static[0])
-                continue
-            value = next(outputs)
-            if any(value is v for v in values):
-                value = value.copy()  # NOTE: never hand back the caller's own buffer
-            results.append(_wrap(value))
-        return _pytree.unflatten(entry.out_tree, results)
+        values = [_value_of(leaf) for leaf in leaves if not _is_static_scalar(leaf)]
+        if (
+            not kwargs
+            and bound is None
+            and len(leaves) == len(args) == len(values)
+            and all(
+                type(a) in (np.ndarray, Array) and v.dtype.isnative for a, v in zip(args, values)
+            )
+        ):
+            self._fast[tuple(x for v in values for x in (v.shape, v.dtype))] = entry
+        return entry.run(values)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Trace and schedule for these arguments, without running."""
@@ -139,8 +184,7 @@ class Jitted:
             try:
                 ba = self._signature.bind(*args, **kwargs)
             except TypeError as e:
-                raise located(TypeError, f"{self.__name__}: {e}") from None
-            ba.apply_defaults()
+                raise located(TypeError, f"{self._name}: {e}") from None
             static_items = []
             dynamic = {}
             for name, value in ba.arguments.items():
@@ -153,14 +197,14 @@ class Jitted:
                             f"{self.__name__}: static argument {name!r} "
                             f"must be hashable, got {type(value).__name__}",
                         ) from None
-                    static_items.append((name, value))
+                    static_items.append((name, type(value), value))
                 else:
                     dynamic[name] = value
             leaves, treedef = _pytree.flatten(dynamic)
             static = tuple(static_items)
             bound = ba
         return (
-            (treedef, tuple(_leaf_key(leaf, self.__name__) for leaf in leaves), static),
+            (treedef, tuple(_leaf_key(leaf, self._name) for leaf in leaves), static),
             leaves,
             bound,
         )
@@ -175,7 +219,7 @@ class Jitted:
             tracers: list[Any] = []
             inputs = []
             for leaf, leaf_key in zip(leaves, key[1]):
-                if isinstance(leaf, _SCALARS):
+                if _is_static_scalar(leaf):
                     tracers.append(leaf)
                     continue
                 shape, dtype = leaf_key
@@ -209,7 +253,7 @@ class Jitted:
 
             built = c_backend.compiles
             program = Program(inputs, outputs, partition=_partition())
-            self._log(key, c_backend.compiles - built)
+            self._log(key, c_backend.compiles - built, bool(program.c_source))
             entry = _Entry(program, out_tree, statics)
             self._cache[key] = entry
             return entry
@@ -220,12 +264,12 @@ class Jitted:
             args, kwargs = _pytree.unflatten(treedef, tracers)
             return self._fun(*args, **kwargs)
         dynamic = _pytree.unflatten(treedef, tracers)
-        arguments = {**dynamic, **dict(static)}
+        arguments = {**dynamic, **{n: v for n, _, v in static}}
         ba = self._signature.bind_partial()
         ba.arguments.update({n: arguments[n] for n in self._signature.parameters if n in arguments})
         return self._fun(*ba.args, **ba.kwargs)
 
-    def _log(self, key: tuple, compiled: int) -> None:
+    def _log(self, key: tuple, compiled: int, has_kernels: bool) -> None:
         if not config.log_compiles():
             return
         previous, self._last_key = self._last_key, key
@@ -235,24 +279,60 @@ class Jitted:
         elif previous[0] != key[0]:
             reason = "new argument structure"
         elif previous[2] != key[2]:
-            reason = f"new static arguments {dict(key[2])}"
+            reason = f"new static arguments { ({n: v for n, _, v in key[2]}) }"
         else:
+            labels = _leaf_labels(key[0], self._fun)
             changes = [
-                _describe_change(i, a, b)
+                _describe_change(labels[i], a, b)
                 for i, (a, b) in enumerate(zip(previous[1], key[1]))
                 if a != b
             ]
             reason = "; ".join(changes)
-        kernels = f"{compiled} kernel library compiled" if compiled else "kernels reused"
+        if compiled:
+            kernels = f"{compiled} kernel library compiled"
+        else:
+            kernels = "kernels reused" if has_kernels else "no compiled kernels (NumPy backend)"
         config.log.info("jit(%s): traced for %s; %s", name, reason, kernels)
 
 
-def _describe_change(index: int, old: tuple, new: tuple) -> str:
+def _describe_change(label: str, old: tuple, new: tuple) -> str:
     if isinstance(old[0], tuple) and isinstance(new[0], tuple) and old[1] == new[1]:
-        return f"new shape for argument {index}: {old[0]} → {new[0]}"
+        return f"new shape for {label}: {old[0]} → {new[0]}"
     if isinstance(old[0], tuple) and isinstance(new[0], tuple):
-        return f"new dtype for argument {index}: {old[1]} → {new[1]}"
-    return f"new value for argument {index}: {old[1]!r} → {new[1]!r}"
+        return f"new dtype for {label}: {old[1]} → {new[1]}"
+    return f"new value for {label}: {old[-1]} → {new[-1]}"
+
+
+def _leaf_labels(treedef: tuple, fun: Callable) -> list[str]:
+    """For each leaf of a call's arguments, the argument it belongs to (for log messages)."""
+    try:
+        names = list(inspect.signature(fun).parameters)
+    except (TypeError, ValueError):
+        names = []
+
+    def count(t: tuple) -> int:
+        if t[0] == "leaf":
+            return 1
+        if t[0] == "none":
+            return 0
+        return sum(count(c) for c in (t[1] if t[0] in ("tuple", "list") else t[-1]))
+
+    labels: list[str] = []
+    if treedef[0] == "tuple":  # (positional arguments, keyword arguments)
+        positional, keywords = treedef[1]
+        for i, child in enumerate(positional[1]):
+            labels += [f"argument {names[i] if i < len(names) else i}"] * count(child)
+        named = zip(keywords[1], keywords[2])
+    else:  # the dynamic arguments by name
+        named = zip(treedef[1], treedef[2])
+    for name, child in named:
+        labels += [f"argument {name}"] * count(child)
+    return labels
+
+
+def _is_static_scalar(leaf: Any) -> bool:
+    """Python scalars are static; NumPy scalars (np.float64 is a float) are 0-d arrays."""
+    return isinstance(leaf, _SCALARS) and not isinstance(leaf, np.generic)
 
 
 def _leaf_key(leaf: Any, fname: str) -> Any:
@@ -264,7 +344,8 @@ def _leaf_key(leaf: Any, fname: str) -> Any:
             dtype = _dtypes.normalize(dtype.newbyteorder("=") if not dtype.isnative else dtype)
         return (np.shape(leaf), dtype)
     if isinstance(leaf, _SCALARS):
-        return (type(leaf), leaf if leaf == leaf else "nan")
+        # NOTE: repr tells 0.0 from -0.0, which compare equal, and names NaNs.
+        return (type(leaf), leaf if leaf == leaf else "nan", repr(leaf))
     raise located(
         TypeError,
         f"{fname}: argument of type {type(leaf).__name__} is neither an "
@@ -282,9 +363,14 @@ def _value_of(leaf: Any) -> np.ndarray:
     return a
 
 
-def _wrap(value: np.ndarray) -> Array:
+def _wrap(value: np.ndarray, inputs: list[np.ndarray]) -> Array:
+    """A program output as an Array; never the caller's own buffer."""
+    for v in inputs:
+        if value is v or np.may_share_memory(value, v):
+            value = value.copy()
+            break
     value.setflags(write=False)
-    return Array._new(from_numpy(value, copy=False))
+    return Array._new(unique(_CONSTANT, value.shape, value.dtype, value))
 
 
 def _partition():

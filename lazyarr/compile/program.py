@@ -116,16 +116,23 @@ class Program:
         ]
         self.template = template
         self.output_slots = [slot[n] for n in self.outputs]
+        self.numpy_steps = sum(step.backend == "numpy" for step in self.steps)
 
     def __call__(self, args: Sequence[np.ndarray]) -> list[np.ndarray]:
         env = self.template.copy()
         env[: len(args)] = args
-        with np.errstate(all="ignore"):
-            for step in self.steps:
-                env[step.out] = step.run([env[i] for i in step.args])
-                for i in step.free:
-                    env[i] = None
+        if self.numpy_steps:
+            with np.errstate(all="ignore"):
+                self._run(env)
+        else:
+            self._run(env)  # compiled kernels never warn
         return [env[i] for i in self.output_slots]
+
+    def _run(self, env: list) -> None:
+        for step in self.steps:
+            env[step.out] = step.run([env[i] for i in step.args])
+            for i in step.free:
+                env[i] = None
 
     def as_text(self) -> str:
         """The scheduled graph, one node per line, with the backend that runs it."""
