@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import __version__, config
 from .._graph import Node
-from . import c_kernels
+from . import c_kernels, c_reduce
 from .cache import DiskCache
 
 # Loops smaller than this run on one thread: starting a team costs microseconds.
@@ -196,12 +196,14 @@ def partitioner() -> Callable | None:
 
 
 def partition(order: Sequence[Node], outputs: Sequence[Node]):
-    """Group elementwise nodes into fused kernels.
+    """Group elementwise nodes, and the reductions they feed, into fused kernels.
 
     A node joins the kernel of the node that reads it when that is its only
-    reader, it is not an output, and it has the reader's shape (or is 0-d): it is
-    then computed in registers, never stored. Returns ``(kernels, fused, source)``:
-    ``kernels`` maps each kernel's result node to ``(run, reads, members, name)``.
+    reader, it is not an output, and it has the shape the kernel iterates over
+    (or is 0-d): it is then computed in registers, never stored. A reduction over
+    the last axis iterates over its input's shape, so the elementwise work feeding
+    it runs in the same pass. Returns ``(kernels, fused, source)``: ``kernels``
+    maps each kernel's result node to ``(run, reads, members, name)``.
     """
     readers: dict[Node, set[Node]] = {}
     for node in order:
@@ -222,21 +224,26 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
         return ok
 
     root_of: dict[Node, Node] = {}
+    space: dict[Node, tuple] = {}  # the shape each kernel iterates over, by root
     roots: list[Node] = []
     for node in reversed(order):
-        if not capable(node):
-            continue
-        root = root_of.get(node)
-        if root is None:
-            root = root_of[node] = node
+        if node not in root_of:
+            if capable(node):
+                space[node] = node.shape
+            elif c_reduce.supported(node):
+                space[node] = node.inputs[0].shape
+            else:
+                continue
+            root_of[node] = node
             roots.append(node)
+        root = root_of[node]
         for i in node.inputs:
             if (
                 i not in root_of
                 and capable(i)
                 and len(readers.get(i, ())) == 1
                 and i not in outs
-                and i.shape in (node.shape, ())
+                and i.shape in (space[root], ())
             ):
                 root_of[i] = root
     if not roots:
@@ -253,6 +260,8 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
     unique = dict.fromkeys(name for *_, name in specs)
     source = c_kernels.PRELUDE + "".join(
         c_kernels.kernel_source(name, members, reads)
+        if members[-1].op.kind == "elementwise"
+        else c_reduce.reduction_source(name, members[-1], members[:-1], reads)
         for name, (_, members, reads, _) in zip(unique, _first_of(specs, unique))
     )
     try:
@@ -265,7 +274,12 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
         )
         return {}, set(), ""
     kernels = {
-        root: (_runner(getattr(lib, name), root, reads), tuple(reads), tuple(members), name)
+        root: (
+            _runner(getattr(lib, name), root, space[root], reads),
+            tuple(reads),
+            tuple(members),
+            name,
+        )
         for root, members, reads, name in specs
     }
     fused = {m for _, members, _, _ in specs for m in members} - set(kernels)
@@ -279,10 +293,16 @@ def _first_of(specs, names):
     return [by_name[n] for n in names]
 
 
-def _runner(fn, root: Node, reads: Sequence[Node]) -> Callable[[list[np.ndarray]], np.ndarray]:
-    """The Python side of a kernel call: strides, pointers, a fresh output."""
-    shape = root.shape
+def _runner(
+    fn, root: Node, shape: tuple, reads: Sequence[Node]
+) -> Callable[[list[np.ndarray]], np.ndarray]:
+    """The Python side of a kernel call: strides, pointers, a fresh output.
+
+    ``shape`` is the space the kernel iterates over: the result's shape for
+    elementwise kernels, the reduced input's for reductions.
+    """
     ndim = len(shape)
+    out_shape = root.shape
     dtype = root.dtype
     c_shape = _ffi.new("int64_t[]", list(shape) or [1])
     layout = []  # per read: None for 0-d, else for each output axis the read's axis or -1
@@ -312,7 +332,7 @@ def _runner(fn, root: Node, reads: Sequence[Node]) -> Callable[[list[np.ndarray]
     threads = config.num_threads()
 
     def run(args: list[np.ndarray]) -> np.ndarray:
-        out = np.empty(shape, dtype)
+        out = np.empty(out_shape, dtype)
         pointers = []
         c_strides = c_contiguous_strides
         for a, axes, want in zip(args, layout, expected):
