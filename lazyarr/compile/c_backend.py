@@ -256,7 +256,7 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
     for root, members in groups.items():
         inside = set(members)
         reads = list(dict.fromkeys(i for m in members for i in m.inputs if i not in inside))
-        specs.append((root, members, reads, c_kernels.kernel_name(members, reads)))
+        specs.append((root, members, reads, c_kernels.kernel_name(members, reads, space[root])))
     unique = dict.fromkeys(name for *_, name in specs)
     source = c_kernels.PRELUDE + "".join(
         c_kernels.kernel_source(name, members, reads)

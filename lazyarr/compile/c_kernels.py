@@ -174,6 +174,9 @@ def expression(node: Node, args: Sequence[str]) -> str | None:
     b = args[1] if len(args) > 1 else None
     ctype = C_TYPES[t]
     if kind == "f":
+        exponent = baked_exponent(node)
+        if exponent is not None:
+            return _power(a, exponent, ctype, t)
         if op in _MATH and op != "abs":
             return f"{_math(op, t)}({', '.join(args)})"
         float_forms = {
@@ -247,6 +250,49 @@ def expression(node: Node, args: Sequence[str]) -> str | None:
             return None  # not defined for bool (the namespace refuses them)
         return f"({a} {_BINARY_OPERATORS[op]} {b})"
     return None
+
+
+def baked_exponent(node: Node) -> float | None:
+    """The constant exponent of a float ``pow`` that compiles to multiplications (or sqrt).
+
+    ``x**10`` becomes four multiplications instead of a call to ``pow``: small
+    integer exponents are part of the kernel's code (and name), not an argument.
+    A 0-d exponent of 0.5 is NumPy's own fast path to ``sqrt`` (so -0.0 stays -0.0).
+    """
+    if node.op.name != "pow" or node.dtype.kind != "f":
+        return None
+    e = node.inputs[1]
+    if e.value is None or e.shape != ():
+        return None
+    v = float(e.value)
+    if v == 0.5 or (v.is_integer() and -1 <= v <= 16):
+        return v
+    return None
+
+
+def _power(a: str, e: float, ctype: str, t: np.dtype) -> str:
+    if e == 0.5:
+        return f"{_math('sqrt', t)}({a})"
+    if e == -1:
+        return f"(({ctype})1 / {a})"
+    if e == 0:
+        return f"(({ctype})1)"
+    if e == 1:
+        return a
+    # NOTE: the compiler merges the repeated subexpressions: x**10 is 4 multiplications.
+    half = _power(a, e // 2, ctype, t)
+    square = f"({half} * {half})"
+    return square if e % 2 == 0 else f"({square} * {a})"
+
+
+def read_class(read: Node, space: tuple) -> str:
+    """How a kernel loads a read: 's' 0-d (once), 'r' constant along the last axis
+    (once per row, so the inner loop still vectorizes), 'a' an array."""
+    if read.shape == ():
+        return "s"
+    if read.shape[-1] == 1 and space and space[-1] != 1:
+        return "r"
+    return "a"
 
 
 def _cast(a: str, source: np.dtype, target: np.dtype) -> str:
@@ -349,11 +395,14 @@ def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> 
     for k, j in enumerate(arrays):
         lines.append(f"        const int64_t t{j} = ndim ? strides[{k} * ndim + ndim - 1] : 0;")
     lines.append(f"        {out_t} *restrict q = o + row * inner;")
-    unit = " && ".join(f"t{j} == 1" for j in arrays) or "1"
-    row_body = [line.replace("o[", "q[") for line in body("i", {j: f"p{j}[i]" for j in arrays})]
-    strided_body = [
-        line.replace("o[", "q[") for line in body("i", {j: f"p{j}[i * t{j}]" for j in arrays})
-    ]
+    rows = [j for j in arrays if read_class(reads[j], root.shape) == "r"]
+    for j in rows:
+        lines.append(f"        const {C_TYPES[reads[j].dtype]} h{j} = p{j}[0];")
+    unit = " && ".join(f"t{j} == 1" for j in arrays if j not in rows) or "1"
+    row_loads = {j: f"h{j}" if j in rows else f"p{j}[i]" for j in arrays}
+    strided_loads = {j: f"h{j}" if j in rows else f"p{j}[i * t{j}]" for j in arrays}
+    row_body = [line.replace("o[", "q[") for line in body("i", row_loads)]
+    strided_body = [line.replace("o[", "q[") for line in body("i", strided_loads)]
     lines += [
         f"        if ({unit}) {{",
         "            #pragma omp simd",
@@ -371,12 +420,16 @@ def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> 
     return "\n".join(lines) + "\n"
 
 
-def kernel_name(members: Sequence[Node], reads: Sequence[Node]) -> str:
-    """A name that identifies the kernel's structure (ops, dtypes, read ranks)."""
-    index = {r: f"r{j}{'s' if r.shape == () else ''}" for j, r in enumerate(reads)}
+def kernel_name(members: Sequence[Node], reads: Sequence[Node], space: tuple = ()) -> str:
+    """A name that identifies the kernel's structure: ops, dtypes, how each read is
+    loaded, baked exponents (never sizes, which the kernel takes at run time)."""
+    index = {r: f"r{j}{read_class(r, space)}" for j, r in enumerate(reads)}
     parts = []
     for k, m in enumerate(members):
         index[m] = f"v{k}"
-        parts.append(f"{m.op.name}:{m.dtype}:{m.attrs}:{','.join(index[i] for i in m.inputs)}")
+        parts.append(
+            f"{m.op.name}:{m.dtype}:{m.attrs}:{baked_exponent(m)}:"
+            f"{','.join(index[i] for i in m.inputs)}"
+        )
     parts.append("reads:" + ",".join(str(r.dtype) for r in reads))
     return "lz_" + hashlib.sha256(";".join(parts).encode()).hexdigest()[:20]
