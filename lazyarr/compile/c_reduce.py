@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._graph import Node
-from .c_kernels import C_TYPES, expression
+from .c_kernels import C_TYPES, expression, read_class
 
 REDUCTIONS = ("sum", "prod", "max", "min")
 
@@ -41,31 +41,49 @@ def reduction_source(
     arrays = [j for j, r in enumerate(reads) if r.shape != ()]
     fields = [f"const {C_TYPES[reads[j].dtype]} *p{j}; int64_t t{j};" for j in arrays]
     fields += [f"{C_TYPES[r.dtype]} s{j};" for j, r in enumerate(reads) if r.shape == ()]
-    names: dict[Node, str] = {}
-    loads = []
-    for j, r in enumerate(reads):
-        names[r] = f"c->s{j}" if r.shape == () else f"r{j}"
-        if r.shape != ():
-            loads.append(f"    const {C_TYPES[r.dtype]} r{j} = c->p{j}[i * c->t{j}];")
-    for k, m in enumerate(members):
-        loads.append(
-            f"    const {C_TYPES[m.dtype]} v{k} = {expression(m, [names[i] for i in m.inputs])};"
-        )
-        names[m] = f"v{k}"
+    fields.append("int unit;")
+
+    def value(unit: bool) -> list[str]:
+        names: dict[Node, str] = {}
+        loads = []
+        for j, r in enumerate(reads):
+            names[r] = f"c->s{j}" if r.shape == () else f"r{j}"
+            if r.shape != ():
+                index = "i" if unit else f"i * c->t{j}"
+                if unit and read_class(r, x.shape) == "r":
+                    index = "0"  # constant along the row: the same element for every i
+                loads.append(f"    const {C_TYPES[r.dtype]} r{j} = c->p{j}[{index}];")
+        for k, m in enumerate(members):
+            expr = expression(m, [names[i] for i in m.inputs])
+            loads.append(f"    const {C_TYPES[m.dtype]} v{k} = {expr};")
+            names[m] = f"v{k}"
+        return [*loads, f"    return ({acc}){names[x]};"]
+
     ctx = f"ctx_{name}"
     lines = [
         f"typedef struct {{ {' '.join(fields)} }} {ctx};",
         f"static inline {acc} value_{name}(const {ctx} *c, int64_t i) {{",
-        *loads,
-        f"    return ({acc}){names[x]};",
+        *value(False),
+        "}",
+        f"static inline {acc} unit_{name}(const {ctx} *c, int64_t i) {{",
+        *value(True),
+        "}",
+        "/* A block of at most 128 values, computed in a loop the compiler vectorizes. */",
+        f"static inline void fill_{name}(const {ctx} *c, int64_t s, int64_t n, {acc} *b) {{",
+        "    if (c->unit) {",
+        "        #pragma omp simd",
+        f"        for (int64_t i = 0; i < n; i++) b[i] = unit_{name}(c, s + i);",
+        "    } else {",
+        f"        for (int64_t i = 0; i < n; i++) b[i] = value_{name}(c, s + i);",
+        "    }",
         "}",
     ]
     if kind == "sum" and reduction.dtype.kind == "f":
         lines += _pairwise(name, ctx, acc)
         row = f"pairwise_{name}(&c, 0, n) + ({acc})0"
     else:
-        lines += _sequential(name, ctx, acc, kind)
-        row = f"sequential_{name}(&c, n)"
+        lines += _blocked(name, ctx, acc, kind)
+        row = f"blocked_{name}(&c, n)"
     lines += [
         f"void {name}(int64_t ndim, const int64_t *restrict shape, "
         "const int64_t *restrict strides, void **restrict args, void *restrict out, "
@@ -92,6 +110,11 @@ def reduction_source(
         "            int64_t k = rest % shape[d]; rest /= shape[d];",
         *(f"            c.p{j} += k * strides[{i} * ndim + d];" for i, j in enumerate(arrays)),
         "        }",
+        "        c.unit = 1"
+        + "".join(
+            f" && c.t{j} == {0 if read_class(reads[j], x.shape) == 'r' else 1}" for j in arrays
+        )
+        + ";",
         f"        o[row] = {row};",
         "    }",
         "}",
@@ -103,19 +126,22 @@ def _pairwise(name: str, ctx: str, acc: str) -> list[str]:
     """NumPy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src), over values."""
     return [
         f"static {acc} pairwise_{name}(const {ctx} *c, int64_t s, int64_t n) {{",
+        f"    {acc} b[128];",
         "    if (n < 8) {",
+        f"        fill_{name}(c, s, n, b);",
         f"        {acc} res = 0;",
-        f"        for (int64_t i = 0; i < n; i++) res += value_{name}(c, s + i);",
+        "        for (int64_t i = 0; i < n; i++) res += b[i];",
         "        return res;",
         "    }",
         "    if (n <= 128) {",
+        f"        fill_{name}(c, s, n, b);",
         f"        {acc} r[8];",
-        f"        for (int j = 0; j < 8; j++) r[j] = value_{name}(c, s + j);",
+        "        for (int j = 0; j < 8; j++) r[j] = b[j];",
         "        int64_t i;",
         "        for (i = 8; i < n - (n % 8); i += 8)",
-        f"            for (int j = 0; j < 8; j++) r[j] += value_{name}(c, s + i + j);",
+        "            for (int j = 0; j < 8; j++) r[j] += b[i + j];",
         f"        {acc} res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));",
-        f"        for (; i < n; i++) res += value_{name}(c, s + i);",
+        "        for (; i < n; i++) res += b[i];",
         "        return res;",
         "    }",
         "    int64_t n2 = n / 2;",
@@ -125,22 +151,32 @@ def _pairwise(name: str, ctx: str, acc: str) -> list[str]:
     ]
 
 
-def _sequential(name: str, ctx: str, acc: str, kind: str) -> list[str]:
+def _blocked(name: str, ctx: str, acc: str, kind: str) -> list[str]:
+    """Products, integer sums, max and min: exact in any order (NaN propagates), so
+    eight lanes over blocks of computed values, combined at the end."""
     step = {
-        "sum": "a = a + v;",
-        "prod": "a = a * v;",
-        "max": "a = (a >= v || a != a) ? a : v;",
-        "min": "a = (a <= v || a != a) ? a : v;",
+        "sum": "r[j] = r[j] + v;",
+        "prod": "r[j] = r[j] * v;",
+        "max": "r[j] = (r[j] >= v || r[j] != r[j]) ? r[j] : v;",
+        "min": "r[j] = (r[j] <= v || r[j] != r[j]) ? r[j] : v;",
     }[kind]
-    first = "0" if kind == "sum" else "1" if kind == "prod" else f"value_{name}(c, 0)"
-    start = "1" if kind in ("max", "min") else "0"
+    start = "0" if kind == "sum" else "1" if kind == "prod" else "b[0]"
     return [
-        f"static {acc} sequential_{name}(const {ctx} *c, int64_t n) {{",
-        f"    {acc} a = {first};",
-        f"    for (int64_t i = {start}; i < n; i++) {{",
-        f"        const {acc} v = value_{name}(c, i);",
-        f"        {step}",
+        f"static {acc} blocked_{name}(const {ctx} *c, int64_t n) {{",
+        f"    {acc} b[128], r[8];",
+        f"    fill_{name}(c, 0, n < 128 ? n : 128, b);",
+        f"    for (int j = 0; j < 8; j++) r[j] = {start};",
+        "    for (int64_t s = 0; s < n; s += 128) {",
+        "        int64_t m = n - s < 128 ? n - s : 128;",
+        f"        if (s) fill_{name}(c, s, m, b);",
+        "        int64_t i = 0;",
+        "        for (; i + 8 <= m; i += 8)",
+        f"            for (int j = 0; j < 8; j++) {{ const {acc} v = b[i + j]; {step} }}",
+        f"        for (int j = 0; i < m; i++, j++) {{ const {acc} v = b[i]; {step} }}",
         "    }",
-        "    return a;",
+        "    for (int j = 1; j < 8; j++) { "
+        + step.replace("r[j]", "r[0]").replace("v", "r[j]").replace("r[0] = ", "r[0] = ", 1)
+        + " }",
+        "    return r[0];",
         "}",
     ]
