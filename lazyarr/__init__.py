@@ -134,6 +134,7 @@ from ._elementwise_functions import (  # noqa: E402
     tanh,
     trunc,
 )
+from ._errors import TracerConversionError  # noqa: E402
 from ._indexing_functions import (  # noqa: E402
     take,
     take_along_axis,
@@ -193,6 +194,7 @@ __all__ = [
     "Array",
     "Device",
     "Lowered",
+    "TracerConversionError",
     "__array_namespace_info__",
     "abs",
     "acos",
