@@ -41,23 +41,27 @@ def _tracing_depth() -> int:
 class _Entry:
     """A compiled signature: the program and how to rebuild the outputs."""
 
-    __slots__ = ("out_leaves", "out_tree", "program", "single")
+    __slots__ = ("fresh", "out_leaves", "out_tree", "program", "single")
 
     def __init__(self, program: Program, out_tree: Any, out_leaves: list):
         self.program = program
         self.out_tree = out_tree
         self.out_leaves = out_leaves  # None where a program output goes, else the static value
         self.single = out_tree == ("leaf",) and out_leaves == [None]
+        self.fresh = program.fresh
 
     def run(self, values: list[np.ndarray]) -> Any:
         outputs = self.program(values)
         if self.single:
-            return _wrap(outputs[0], values)
-        it = iter(outputs)
-        results = [
-            static[0] if static is not None else _wrap(next(it), values)
-            for static in self.out_leaves
-        ]
+            return _wrap(outputs[0], () if self.fresh[0] else values)
+        it = iter(zip(outputs, self.fresh))
+        results = []
+        for static in self.out_leaves:
+            if static is not None:
+                results.append(static[0])
+            else:
+                value, fresh = next(it)
+                results.append(_wrap(value, () if fresh else values))
         return _pytree.unflatten(self.out_tree, results)
 
 
@@ -363,8 +367,8 @@ def _value_of(leaf: Any) -> np.ndarray:
     return a
 
 
-def _wrap(value: np.ndarray, inputs: list[np.ndarray]) -> Array:
-    """A program output as an Array; never the caller's own buffer."""
+def _wrap(value: np.ndarray, inputs: Sequence[np.ndarray]) -> Array:
+    """A program output as an Array; never the caller's own buffer (``inputs``)."""
     for v in inputs:
         if value is v or np.may_share_memory(value, v):
             value = value.copy()

@@ -117,8 +117,25 @@ class Program:
         self.template = template
         self.output_slots = [slot[n] for n in self.outputs]
         self.numpy_steps = sum(step.backend == "numpy" for step in self.steps)
+        # Outputs a kernel wrote into a new buffer cannot alias an argument.
+        by_slot = {step.out: step for step in self.steps}
+        self.fresh = [
+            slot in by_slot and by_slot[slot].backend != "numpy" for slot in self.output_slots
+        ]
+        only = self.steps[0] if len(self.steps) == 1 else None
+        # NOTE: a lone kernel over the arguments is called directly (the per-call hot path).
+        self.direct = (
+            only.run
+            if only is not None
+            and only.backend != "numpy"
+            and only.args == tuple(range(len(self.inputs)))
+            and self.output_slots == [only.out]
+            else None
+        )
 
     def __call__(self, args: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if self.direct is not None:
+            return [self.direct(args)]
         env = self.template.copy()
         env[: len(args)] = args
         if self.numpy_steps:
