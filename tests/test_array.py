@@ -198,7 +198,9 @@ def test_inplace_operator(symbol, data):
     a = pending(x)
     alias = a
     if isinstance(expected, type):
-        with pytest.raises(expected):
+        # NOTE: lazyarr may refuse the dtype change of an in-place operator (TypeError)
+        # before evaluating what NumPy refuses (bool **= -1 is int64 ** -1 there).
+        with pytest.raises((expected, TypeError)):
             a = ifn(a, _other(y, kind))
             np.asarray(a)
         return
