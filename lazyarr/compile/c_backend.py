@@ -30,7 +30,10 @@ from .cache import DiskCache
 # Loops smaller than this run on one thread: starting a team costs microseconds.
 PARALLEL_MIN = 1 << 16
 FLAGS = (
-    "-O3",
+    # NOTE: -O2 with the vectorizer runs as fast as -O3 here and compiles twice as fast.
+    "-O2",
+    "-ftree-vectorize",
+    "-fvect-cost-model=dynamic",
     "-march=native",
     "-fno-math-errno",
     "-fwrapv",
