@@ -119,8 +119,8 @@ def poly_and_derivative(n: int):
     runners = {"NumPy": lambda: both(x), "lazyarr": (lambda f: lambda: f(x))(xp.jit(both))}
     if ne is not None:
         runners["numexpr"] = lambda: (
-            ne.evaluate("(x - 4) * (x**2 + 6)"),
-            ne.evaluate("3 * x**2 - 8 * x + 6"),
+            ne.evaluate("(x - 4) * (x**2 + 6)", local_dict={"x": x}),
+            ne.evaluate("3 * x**2 - 8 * x + 6", local_dict={"x": x}),
         )
     if jax is not None:
         jf, jx = jax.jit(both), jnp.asarray(x)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import lazyarr as xp
-from tests.helpers import ALL, NUMERIC, assert_matches, next_line, numpy_arrays, shapes
+from tests.helpers import ALL, NUMERIC, assert_matches, next_line, numpy_arrays, reference, shapes
 
 # Python scalars that do not fit float32 overflow to inf with a warning, in NumPy as here.
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
@@ -42,25 +42,6 @@ COMPARISON_OPS = {
 }
 ALL_BINARY_OPS = {**{k: f for k, (f, _) in BINARY_OPS.items()}, **COMPARISON_OPS}
 UNARY_OPS = {"-": operator.neg, "+": operator.pos, "~": operator.invert, "abs": abs}
-
-_EXCEPTIONS = (TypeError, ValueError, OverflowError, ZeroDivisionError)
-
-
-def reference(f, *args):
-    """NumPy's result, or the exception class it raises (float16 results recomputed in
-    float32, lazyarr's deliberate deviation)."""
-    # NumPy's loops for negative-stride inputs may skip SIMD code and differ by an ulp;
-    # the reference is NumPy on contiguous data, which is what lazyarr computes on.
-    args = [np.array(a, order="C") if isinstance(a, np.ndarray) else a for a in args]
-    with np.errstate(all="ignore"):
-        try:
-            out = np.asarray(f(*args))
-            if out.dtype == np.float16:
-                args = [a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in args]
-                out = np.asarray(f(*args))
-        except _EXCEPTIONS as e:
-            return next(t for t in _EXCEPTIONS if isinstance(e, t))
-    return out
 
 
 def check(build, expected):

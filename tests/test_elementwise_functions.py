@@ -27,6 +27,7 @@ from tests.helpers import (
     assert_matches,
     next_line,
     numpy_arrays,
+    reference,
     shapes,
 )
 
@@ -121,31 +122,9 @@ NUMPY_TAKES_OUT_OF_RANGE_INTS = {
     *("logical_and", "logical_or", "logical_xor"),
 }
 
-_EXCEPTIONS = (TypeError, ValueError, OverflowError, ZeroDivisionError)
-
 
 def nin(name: str) -> int:
     return 3 if name == "clip" else 1 if name in UNARY else 2
-
-
-def reference(f, *args):
-    """NumPy's result, or the exception class it raises.
-
-    A float16 result is recomputed with the arrays in float32, as lazyarr computes it.
-    """
-    # NOTE: NumPy's float loops for negative-stride inputs skip the SIMD code and may
-    # differ from the contiguous result by an ulp (np.log10 of float32); the reference
-    # is NumPy on contiguous data, which is what lazyarr computes on.
-    args = [np.array(a, order="C") if isinstance(a, np.ndarray) else a for a in args]
-    with np.errstate(all="ignore"):
-        try:
-            out = np.asarray(f(*args))
-            if out.dtype == np.float16:
-                args = [a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in args]
-                out = np.asarray(f(*args))
-        except _EXCEPTIONS as e:
-            return next(t for t in _EXCEPTIONS if isinstance(e, t))
-    return out
 
 
 def check(build, expected, *, rtol=None):
