@@ -43,10 +43,6 @@ FLAGS = (
     "-shared",
 )
 LIBS = ("-lmvec", "-lm")
-SIGNATURE = (
-    "void {name}(int64_t ndim, const int64_t *shape, const int64_t *strides, "
-    "void **args, void *out, int64_t nthreads, int64_t parallel_min);"
-)
 
 _ffi = cffi.FFI()
 _lock = threading.Lock()
@@ -145,8 +141,9 @@ def _machine() -> str:
         return sys.platform
 
 
-def load(source: str, names: Sequence[str]):
-    """The loaded library built from ``source`` (from memory, disk, or a compile)."""
+def load(source: str, declarations: Sequence[str]):
+    """The loaded library built from ``source`` (from memory, disk, or a compile), with
+    ``declarations`` (C signatures) callable."""
     cc = compiler()
     if cc is None:
         raise CompilerUnavailableError("no C compiler")
@@ -167,9 +164,11 @@ def load(source: str, names: Sequence[str]):
             so = cache.put(key, lambda target: _compile(path, libs, source, target))
             compiles += 1
             if config.log_compiles():
-                config.log.info("compiled %d kernel(s) with %s (%s)", len(names), path, key[:12])
+                config.log.info(
+                    "compiled %d kernel(s) with %s (%s)", len(declarations), path, key[:12]
+                )
         ffi = cffi.FFI()
-        ffi.cdef("\n".join(SIGNATURE.format(name=n) for n in names))
+        ffi.cdef("".join(d + ";\n" for d in declarations))
         lib = ffi.dlopen(so)
         _loaded[key] = lib
         return lib
@@ -268,7 +267,13 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
         for name, (_, members, reads, _) in zip(unique, _first_of(specs, unique))
     )
     try:
-        lib = load(source, list(unique))
+        lib = load(
+            source,
+            [
+                c_kernels.signature(name, len(reads))
+                for name, (_, _, reads, _) in zip(unique, _first_of(specs, unique))
+            ],
+        )
     except (RuntimeError, OSError) as e:
         warnings.warn(
             f"{e}\nlazyarr: running these operations on the NumPy backend instead",
@@ -348,10 +353,10 @@ def _runner(
             ndim,
             c_shape,
             c_strides,
-            _ffi.new("void *[]", pointers),
-            _ffi.from_buffer(out, require_writable=True),
+            _from_buffer(out, require_writable=True),
             threads,
             PARALLEL_MIN,
+            *pointers,
         )
         return out
 

@@ -327,6 +327,16 @@ def _cast(a: str, source: np.dtype, target: np.dtype) -> str:
     return f"(({t}){a})"
 
 
+def signature(name: str, n_reads: int) -> str:
+    """What every kernel takes: sizes and element strides (one row of ``ndim`` per
+    array read), the output, the thread count, and a pointer per read."""
+    pointers = "".join(f", const void *arg{j}" for j in range(n_reads))
+    return (
+        f"void {name}(int64_t ndim, const int64_t *shape, const int64_t *strides, void *out, "
+        f"int64_t nthreads, int64_t parallel_min{pointers})"
+    )
+
+
 def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> str:
     """A fused elementwise kernel computing the last of ``members``.
 
@@ -338,18 +348,13 @@ def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> 
     """
     root = members[-1]
     arrays = [j for j, r in enumerate(reads) if r.shape != ()]
-    lines = [
-        f"void {name}(int64_t ndim, const int64_t *restrict shape, "
-        "const int64_t *restrict strides, void **restrict args, void *restrict out, "
-        "int64_t nthreads, int64_t parallel_min)",
-        "{",
-    ]
+    lines = [signature(name, len(reads)), "{"]
     for j, r in enumerate(reads):
         t = C_TYPES[r.dtype]
         if r.shape == ():
-            lines.append(f"    const {t} s{j} = *(const {t} *)args[{j}];")
+            lines.append(f"    const {t} s{j} = *(const {t} *)arg{j};")
         else:
-            lines.append(f"    const {t} *restrict a{j} = (const {t} *)args[{j}];")
+            lines.append(f"    const {t} *restrict a{j} = (const {t} *)arg{j};")
     out_t = C_TYPES[root.dtype]
     lines += [
         f"    {out_t} *restrict o = ({out_t} *)out;",

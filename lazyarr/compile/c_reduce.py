@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._graph import Node
-from .c_kernels import C_TYPES, expression, read_class
+from .c_kernels import C_TYPES, expression, read_class, signature
 
 REDUCTIONS = ("sum", "prod", "max", "min")
 
@@ -85,9 +85,7 @@ def reduction_source(
         lines += _blocked(name, ctx, acc, kind)
         row = f"blocked_{name}(&c, n)"
     lines += [
-        f"void {name}(int64_t ndim, const int64_t *restrict shape, "
-        "const int64_t *restrict strides, void **restrict args, void *restrict out, "
-        "int64_t nthreads, int64_t parallel_min)",
+        signature(name, len(reads)),
         "{",
         "    int64_t n = shape[ndim - 1], rows = 1;",
         "    for (int64_t d = 0; d + 1 < ndim; d++) rows *= shape[d];",
@@ -98,12 +96,12 @@ def reduction_source(
     ]
     for k, j in enumerate(arrays):
         lines.append(
-            f"        c.p{j} = (const {C_TYPES[reads[j].dtype]} *)args[{j}];"
+            f"        c.p{j} = (const {C_TYPES[reads[j].dtype]} *)arg{j};"
             f" c.t{j} = strides[{k} * ndim + ndim - 1];"
         )
     for j, r in enumerate(reads):
         if r.shape == ():
-            lines.append(f"        c.s{j} = *(const {C_TYPES[r.dtype]} *)args[{j}];")
+            lines.append(f"        c.s{j} = *(const {C_TYPES[r.dtype]} *)arg{j};")
     lines += [
         "        int64_t rest = row;",
         "        for (int64_t d = ndim - 2; d >= 0; d--) {",
