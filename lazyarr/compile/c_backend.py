@@ -307,7 +307,8 @@ def _runner(
     """The Python side of a kernel call: strides, pointers, a fresh output.
 
     ``shape`` is the space the kernel iterates over: the result's shape for
-    elementwise kernels, the reduced input's for reductions.
+    elementwise kernels, the reduced input's for reductions. ``run(args, out)``
+    writes into ``out`` when the program's memory plan hands it a buffer.
     """
     ndim = len(shape)
     out_shape = root.shape
@@ -339,15 +340,15 @@ def _runner(
     c_contiguous_strides = _ffi.new("int64_t[]", contiguous_strides or [0])
     threads = config.num_threads()
 
-    def run(args: list[np.ndarray]) -> np.ndarray:
-        out = np.empty(out_shape, dtype)
-        pointers = []
-        c_strides = c_contiguous_strides
-        for a, axes, want in zip(args, layout, expected):
-            if axes is not None and a.strides != want:
-                c_strides = None
-            pointers.append(_pointer(a))
-        if c_strides is None:
+    def run(args: list[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            out = np.empty(out_shape, dtype)
+        try:
+            # NOTE: from_buffer accepts only C-contiguous arrays; of the read's own shape
+            # (always), their strides are the precomputed ones wherever the kernel uses them.
+            pointers = [_from_buffer(a) for a in args]
+            c_strides = c_contiguous_strides
+        except ValueError:
             c_strides, pointers, _keep_alive = _strided(args, layout)
         fn(
             ndim,

@@ -9,6 +9,7 @@ a compiled function.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -26,12 +27,13 @@ _INPUT = REGISTRY["input"]
 class Step:
     """One unit of work: compute ``out`` from ``args`` (slots), then release ``free``."""
 
-    run: Callable[[list[np.ndarray]], np.ndarray]
+    run: Callable[..., np.ndarray]
     args: tuple[int, ...]
     out: int
     free: tuple[int, ...]
     nodes: tuple[Node, ...]  # what the step computes, for printing
     backend: str
+    reuse: bool = False  # writes into the same buffer on every call (see Program)
 
 
 def _numpy_step(node: Node) -> Callable[[list[np.ndarray]], np.ndarray]:
@@ -114,6 +116,16 @@ class Program:
             Step(run, tuple(slot[r] for r in reads), slot[node], tuple(free), members, backend)
             for (node, run, reads, members, backend), free in zip(steps, frees)
         ]
+        # The memory plan: a kernel's result that only other kernels read (they copy what
+        # they read into their own results) never escapes the call, so each thread keeps
+        # its buffer for the next call instead of faulting in fresh pages.
+        read_by_numpy = {i for step in self.steps if step.backend == "numpy" for i in step.args}
+        outs = {slot[n] for n in self.outputs}
+        for step in self.steps:
+            step.reuse = (
+                step.backend != "numpy" and step.out not in outs and step.out not in read_by_numpy
+            )
+        self._buffers = threading.local()
         self.template = template
         self.output_slots = [slot[n] for n in self.outputs]
         self.numpy_steps = sum(step.backend == "numpy" for step in self.steps)
@@ -146,8 +158,15 @@ class Program:
         return [env[i] for i in self.output_slots]
 
     def _run(self, env: list) -> None:
+        buffers = getattr(self._buffers, "slots", None)
+        if buffers is None:
+            buffers = self._buffers.slots = {}
         for step in self.steps:
-            env[step.out] = step.run([env[i] for i in step.args])
+            args = [env[i] for i in step.args]
+            if step.reuse:
+                env[step.out] = buffers[step.out] = step.run(args, buffers.get(step.out))
+            else:
+                env[step.out] = step.run(args)
             for i in step.free:
                 env[i] = None
 
