@@ -82,7 +82,7 @@ def reduction_source(
         lines += _pairwise(name, ctx, acc)
         row = f"pairwise_{name}(&c, 0, n) + ({acc})0"
     else:
-        lines += _blocked(name, ctx, acc, kind)
+        lines += _blocked(name, ctx, acc, kind, reduction.dtype.kind == "f")
         row = f"blocked_{name}(&c, n)"
     lines += [
         signature(name, len(reads)),
@@ -149,19 +149,25 @@ def _pairwise(name: str, ctx: str, acc: str) -> list[str]:
     ]
 
 
-def _blocked(name: str, ctx: str, acc: str, kind: str) -> list[str]:
-    """Products, integer sums, max and min: exact in any order (NaN propagates), so
-    eight lanes over blocks of computed values, combined at the end."""
+def _blocked(name: str, ctx: str, acc: str, kind: str, floating: bool) -> list[str]:
+    """Products, integer sums, max and min: exact in any order, so eight lanes over
+    blocks of computed values, combined at the end. Float max/min keep a separate
+    NaN flag so the lanes vectorize, and return NaN if any value was NaN."""
     step = {
         "sum": "r[j] = r[j] + v;",
         "prod": "r[j] = r[j] * v;",
-        "max": "r[j] = (r[j] >= v || r[j] != r[j]) ? r[j] : v;",
-        "min": "r[j] = (r[j] <= v || r[j] != r[j]) ? r[j] : v;",
+        "max": "r[j] = v > r[j] ? v : r[j];",
+        "min": "r[j] = v < r[j] ? v : r[j];",
     }[kind]
+    track_nan = floating and kind in ("max", "min")
+    if track_nan:
+        step += " nan[j] |= (v != v);"
     start = "0" if kind == "sum" else "1" if kind == "prod" else "b[0]"
-    return [
+    combine = step.split(" nan[j]")[0].replace("r[j]", "r[0]").replace("v", "r[j]")
+    lines = [
         f"static {acc} blocked_{name}(const {ctx} *c, int64_t n) {{",
         f"    {acc} b[128], r[8];",
+        "    int nan[8] = {0, 0, 0, 0, 0, 0, 0, 0};",
         f"    fill_{name}(c, 0, n < 128 ? n : 128, b);",
         f"    for (int j = 0; j < 8; j++) r[j] = {start};",
         "    for (int64_t s = 0; s < n; s += 128) {",
@@ -172,9 +178,9 @@ def _blocked(name: str, ctx: str, acc: str, kind: str) -> list[str]:
         f"            for (int j = 0; j < 8; j++) {{ const {acc} v = b[i + j]; {step} }}",
         f"        for (int j = 0; i < m; i++, j++) {{ const {acc} v = b[i]; {step} }}",
         "    }",
-        "    for (int j = 1; j < 8; j++) { "
-        + step.replace("r[j]", "r[0]").replace("v", "r[j]").replace("r[0] = ", "r[0] = ", 1)
-        + " }",
-        "    return r[0];",
-        "}",
+        f"    for (int j = 1; j < 8; j++) {{ {combine} nan[0] |= nan[j]; }}",
     ]
+    if track_nan:
+        lines.append(f"    if (nan[0]) return ({acc})NAN;")
+    lines += ["    return r[0];", "}"]
+    return lines
