@@ -39,10 +39,6 @@ def constant_node(value: np.ndarray) -> Node:
     return intern(_CONSTANT, (), (("key", key),), value.shape, value.dtype, user_location(), value)
 
 
-def constant(value: np.ndarray) -> Array:
-    return Array._new(constant_node(value))
-
-
 def from_numpy(a: np.ndarray | np.generic, copy: builtins.bool = True) -> Node:
     if not a.dtype.isnative:
         a = a.astype(a.dtype.newbyteorder("="))

@@ -53,7 +53,6 @@ DEFAULT_COMPLEX = complex128
 INDEX_DTYPE = int64
 
 _REAL_OF = {complex64: float32, complex128: float64}
-_COMPLEX_OF = {float32: complex64, float64: complex128}
 
 _KINDS = {
     "bool": frozenset({bool}),
@@ -149,10 +148,6 @@ def is_complex(d: np.dtype) -> builtins.bool:
 def real_dtype(d: np.dtype) -> np.dtype:
     """The real counterpart of a complex dtype; other dtypes map to themselves."""
     return _REAL_OF.get(d, d)
-
-
-def complex_dtype(d: np.dtype) -> np.dtype:
-    return _COMPLEX_OF.get(d, d)
 
 
 def substitute(d: np.dtype) -> np.dtype:

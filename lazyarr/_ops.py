@@ -521,9 +521,5 @@ def _matmul_infer(inputs, **params):
 _declare(Op("matmul", _matmul_infer, np.matmul, kind="linalg"))
 
 
-def op(name: str) -> Op:
-    return REGISTRY[name]
-
-
 def all_ops() -> list[Op]:
     return list(REGISTRY.values())
