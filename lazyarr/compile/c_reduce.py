@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .._graph import Node
 from .c_kernels import C_TYPES, expression, read_class, signature
 
-REDUCTIONS = ("sum", "prod", "max", "min")
+REDUCTIONS = ("sum", "prod", "max", "min", "argmax", "argmin")
 
 
 def supported(node: Node) -> bool:
@@ -27,6 +27,8 @@ def supported(node: Node) -> bool:
         return False
     if x.dtype not in C_TYPES or node.dtype not in C_TYPES or x.dtype.kind == "b":
         return False
+    if node.op.name in ("argmax", "argmin"):
+        return True
     # NOTE: NumPy sums floats through a cast in buffered chunks: its order is not ours.
     return not (node.dtype.kind == "f" and node.dtype != x.dtype)
 
@@ -36,8 +38,10 @@ def reduction_source(
 ) -> str:
     """The kernel: one output per row of the reduction's input, rows in parallel."""
     x = reduction.inputs[0]
-    acc = C_TYPES[reduction.dtype]
     kind = reduction.op.name
+    out_type = C_TYPES[reduction.dtype]
+    # The values' type: what is accumulated, or for argmax/argmin what is compared.
+    acc = C_TYPES[x.dtype] if kind in ("argmax", "argmin") else out_type
     arrays = [j for j, r in enumerate(reads) if r.shape != ()]
     fields = [f"const {C_TYPES[reads[j].dtype]} *p{j}; int64_t t{j};" for j in arrays]
     fields += [f"{C_TYPES[r.dtype]} s{j};" for j, r in enumerate(reads) if r.shape == ()]
@@ -78,7 +82,10 @@ def reduction_source(
         "    }",
         "}",
     ]
-    if kind == "sum" and reduction.dtype.kind == "f":
+    if kind in ("argmax", "argmin"):
+        lines += _arg(name, ctx, acc, kind)
+        row = f"arg_{name}(&c, n)"
+    elif kind == "sum" and reduction.dtype.kind == "f":
         lines += _pairwise(name, ctx, acc)
         row = f"pairwise_{name}(&c, 0, n) + ({acc})0"
     else:
@@ -89,7 +96,7 @@ def reduction_source(
         "{",
         "    int64_t n = shape[ndim - 1], rows = 1;",
         "    for (int64_t d = 0; d + 1 < ndim; d++) rows *= shape[d];",
-        f"    {acc} *restrict o = ({acc} *)out;",
+        f"    {out_type} *restrict o = ({out_type} *)out;",
         "    #pragma omp parallel for if(rows * n >= parallel_min) num_threads(nthreads)",
         "    for (int64_t row = 0; row < rows; row++) {",
         f"        {ctx} c;",
@@ -184,3 +191,24 @@ def _blocked(name: str, ctx: str, acc: str, kind: str, floating: bool) -> list[s
         lines.append(f"    if (nan[0]) return ({acc})NAN;")
     lines += ["    return r[0];", "}"]
     return lines
+
+
+def _arg(name: str, ctx: str, value_type: str, kind: str) -> list[str]:
+    """The index of the first maximum (minimum); the first NaN wins, as in NumPy."""
+    better = ">" if kind == "argmax" else "<"
+    return [
+        f"static int64_t arg_{name}(const {ctx} *c, int64_t n) {{",
+        f"    {value_type} b[128], best = 0;",
+        "    int64_t index = 0;",
+        "    for (int64_t s = 0; s < n; s += 128) {",
+        "        int64_t m = n - s < 128 ? n - s : 128;",
+        f"        fill_{name}(c, s, m, b);",
+        "        for (int64_t i = 0; i < m; i++) {",
+        f"            const {value_type} v = b[i];",
+        "            if (v != v) return s + i;",
+        f"            if (s + i == 0 || v {better} best) {{ best = v; index = s + i; }}",
+        "        }",
+        "    }",
+        "    return index;",
+        "}",
+    ]

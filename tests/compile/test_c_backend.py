@@ -765,3 +765,20 @@ def test_misaligned_and_odd_stride_inputs():
     jitted = xp.jit(f)
     for x, y in ((rec["b"], misaligned), (misaligned, rec["b"][::-1])):
         check(jitted(x, y), eager(f, x, y))
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint8])
+def test_arg_reductions_over_the_last_axis_compile_and_match(name, dtype):
+    """First occurrence on ties; the first NaN wins, as in NumPy; fused with the producer."""
+    rng = np.random.default_rng(3)
+    x = np.round(rng.standard_normal((6, 300)) * 3).astype(dtype)  # many ties
+    if x.dtype.kind == "f":
+        x[1, 7] = x[1, 50] = np.nan
+        x[2, 0] = np.nan
+    f = xp.jit(lambda x: getattr(xp, name)(x * 1, axis=-1, keepdims=True))
+    assert "[numpy]" not in f.lower(x).as_text().split(name)[1].splitlines()[0]
+    got = f(x)
+    expected = getattr(np, name)(x * 1, axis=-1, keepdims=True)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(np.asarray(got), expected)
