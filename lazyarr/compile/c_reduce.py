@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from .._graph import Node
 from .c_kernels import C_TYPES, expression, read_class, signature
 
-REDUCTIONS = ("sum", "prod", "max", "min", "argmax", "argmin")
+REDUCTIONS = ("sum", "prod", "max", "min", "argmax", "argmin", "all", "any")
+_COMPARING = ("argmax", "argmin", "all", "any")  # values keep their own dtype
 
 
 def supported(node: Node) -> bool:
@@ -25,10 +26,12 @@ def supported(node: Node) -> bool:
     params = dict(node.attrs)
     if x.ndim == 0 or params["axes"] != (x.ndim - 1,):
         return False
-    if x.dtype not in C_TYPES or node.dtype not in C_TYPES or x.dtype.kind == "b":
+    if x.dtype not in C_TYPES or node.dtype not in C_TYPES:
         return False
-    if node.op.name in ("argmax", "argmin"):
-        return True
+    if node.op.name in _COMPARING:
+        return node.op.name in ("all", "any") or x.dtype.kind != "b"
+    if x.dtype.kind == "b":
+        return False
     # NOTE: NumPy sums floats through a cast in buffered chunks: its order is not ours.
     return not (node.dtype.kind == "f" and node.dtype != x.dtype)
 
@@ -41,7 +44,7 @@ def reduction_source(
     kind = reduction.op.name
     out_type = C_TYPES[reduction.dtype]
     # The values' type: what is accumulated, or for argmax/argmin what is compared.
-    acc = C_TYPES[x.dtype] if kind in ("argmax", "argmin") else out_type
+    acc = C_TYPES[x.dtype] if kind in _COMPARING else out_type
     arrays = [j for j, r in enumerate(reads) if r.shape != ()]
     fields = [f"const {C_TYPES[reads[j].dtype]} *p{j}; int64_t t{j};" for j in arrays]
     fields += [f"{C_TYPES[r.dtype]} s{j};" for j, r in enumerate(reads) if r.shape == ()]
@@ -85,6 +88,9 @@ def reduction_source(
     if kind in ("argmax", "argmin"):
         lines += _arg(name, ctx, acc, kind)
         row = f"arg_{name}(&c, n)"
+    elif kind in ("all", "any"):
+        lines += _logical(name, ctx, acc, kind)
+        row = f"logical_{name}(&c, n)"
     elif kind == "sum" and reduction.dtype.kind == "f":
         lines += _pairwise(name, ctx, acc)
         row = f"pairwise_{name}(&c, 0, n) + ({acc})0"
@@ -210,5 +216,25 @@ def _arg(name: str, ctx: str, value_type: str, kind: str) -> list[str]:
         "        }",
         "    }",
         "    return index;",
+        "}",
+    ]
+
+
+def _logical(name: str, ctx: str, value_type: str, kind: str) -> list[str]:
+    """all/any, stopping at the first value that decides (NaN counts as true)."""
+    decides = "v == 0" if kind == "all" else "v != 0"
+    found = "0" if kind == "all" else "1"
+    return [
+        f"static uint8_t logical_{name}(const {ctx} *c, int64_t n) {{",
+        f"    {value_type} b[128];",
+        "    for (int64_t s = 0; s < n; s += 128) {",
+        "        int64_t m = n - s < 128 ? n - s : 128;",
+        f"        fill_{name}(c, s, m, b);",
+        "        for (int64_t i = 0; i < m; i++) {",
+        f"            const {value_type} v = b[i];",
+        f"            if ({decides}) return {found};",
+        "        }",
+        "    }",
+        f"    return {1 - int(found)};",
         "}",
     ]

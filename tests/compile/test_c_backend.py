@@ -782,3 +782,19 @@ def test_arg_reductions_over_the_last_axis_compile_and_match(name, dtype):
     expected = getattr(np, name)(x * 1, axis=-1, keepdims=True)
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(np.asarray(got), expected)
+
+
+@pytest.mark.parametrize("name", ["all", "any"])
+@pytest.mark.parametrize("dtype", [np.bool_, np.float64, np.int16])
+def test_logical_reductions_over_the_last_axis_compile_and_match(name, dtype):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((7, 200)) > 1.5).astype(dtype)
+    x[0] = 1
+    x[1] = 0
+    if x.dtype.kind == "f":
+        x[2, 3] = np.nan  # NaN is true
+    f = xp.jit(lambda x: getattr(xp, name)(x != 0, axis=-1))
+    assert "[numpy]" not in f.lower(x).as_text()
+    np.testing.assert_array_equal(np.asarray(f(x)), getattr(np, name)(x != 0, axis=-1))
+    g = xp.jit(lambda x: getattr(xp, name)(x, axis=-1, keepdims=True))
+    np.testing.assert_array_equal(np.asarray(g(x)), getattr(np, name)(x, axis=-1, keepdims=True))
