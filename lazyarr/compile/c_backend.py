@@ -258,7 +258,9 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
     for root, members in groups.items():
         inside = set(members)
         reads = list(dict.fromkeys(i for m in members for i in m.inputs if i not in inside))
-        specs.append((root, members, reads, c_kernels.kernel_name(members, reads, space[root])))
+        variant = "innermost" if root.op.kind == "reduction" and c_reduce.innermost(root) else ""
+        name = c_kernels.kernel_name(members, reads, space[root], variant)
+        specs.append((root, members, reads, name))
     unique = dict.fromkeys(name for *_, name in specs)
     source = c_kernels.PRELUDE + "".join(
         c_kernels.kernel_source(name, members, reads)
@@ -283,7 +285,7 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
         return {}, set(), ""
     kernels = {
         root: (
-            _runner(getattr(lib, name), root, space[root], reads),
+            _runner(getattr(lib, name), root, space[root], reads, _iteration_order(root)),
             tuple(reads),
             tuple(members),
             name,
@@ -301,15 +303,26 @@ def _first_of(specs, names):
     return [by_name[n] for n in names]
 
 
+def _iteration_order(root: Node) -> tuple[int, ...] | None:
+    """For a reduction, the input's axes with the reduced one last (None: as they are)."""
+    if root.op.kind != "reduction":
+        return None
+    k, n = c_reduce.reduced_axis(root), root.inputs[0].ndim
+    return tuple(d for d in range(n) if d != k) + (k,)
+
+
 def _runner(
-    fn, root: Node, shape: tuple, reads: Sequence[Node]
+    fn, root: Node, space: tuple, reads: Sequence[Node], order: tuple[int, ...] | None = None
 ) -> Callable[[list[np.ndarray]], np.ndarray]:
     """The Python side of a kernel call: strides, pointers, a fresh output.
 
-    ``shape`` is the space the kernel iterates over: the result's shape for
-    elementwise kernels, the reduced input's for reductions. ``run(args, out)``
-    writes into ``out`` when the program's memory plan hands it a buffer.
+    ``space`` is what the kernel iterates over: the result's shape for elementwise
+    kernels, the reduced input's for reductions, visited in ``order`` (the reduced
+    axis last). ``run(args, out)`` writes into ``out`` when the program's memory
+    plan hands it a buffer.
     """
+    order = order or tuple(range(len(space)))
+    shape = tuple(space[d] for d in order)
     ndim = len(shape)
     out_shape = root.shape
     dtype = root.dtype
@@ -322,8 +335,8 @@ def _runner(
         offset = ndim - len(r.shape)
         layout.append(
             tuple(
-                -1 if d < offset or (r.shape[d - offset] == 1 and shape[d] != 1) else d - offset
-                for d in range(ndim)
+                -1 if d < offset or (r.shape[d - offset] == 1 and space[d] != 1) else d - offset
+                for d in order
             )
         )
     # The strides of C-contiguous reads, known now: a call with those reuses one buffer.

@@ -432,7 +432,9 @@ def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> 
     return "\n".join(lines) + "\n"
 
 
-def kernel_name(members: Sequence[Node], reads: Sequence[Node], space: tuple = ()) -> str:
+def kernel_name(
+    members: Sequence[Node], reads: Sequence[Node], space: tuple = (), variant: str = ""
+) -> str:
     """A name that identifies the kernel's structure: ops, dtypes, how each read is
     loaded, baked exponents (never sizes, which the kernel takes at run time)."""
     index = {r: f"r{j}{read_class(r, space)}" for j, r in enumerate(reads)}
@@ -443,5 +445,5 @@ def kernel_name(members: Sequence[Node], reads: Sequence[Node], space: tuple = (
             f"{m.op.name}:{m.dtype}:{m.attrs}:{baked_exponent(m)}:"
             f"{','.join(index[i] for i in m.inputs)}"
         )
-    parts.append("reads:" + ",".join(str(r.dtype) for r in reads))
+    parts.append("reads:" + ",".join(str(r.dtype) for r in reads) + ":" + variant)
     return "lz_" + hashlib.sha256(";".join(parts).encode()).hexdigest()[:20]

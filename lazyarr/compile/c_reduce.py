@@ -24,7 +24,7 @@ def supported(node: Node) -> bool:
         return False
     x = node.inputs[0]
     params = dict(node.attrs)
-    if x.ndim == 0 or params["axes"] != (x.ndim - 1,):
+    if x.ndim == 0 or len(params["axes"]) != 1:
         return False
     if x.dtype not in C_TYPES or node.dtype not in C_TYPES:
         return False
@@ -36,12 +36,25 @@ def supported(node: Node) -> bool:
     return not (node.dtype.kind == "f" and node.dtype != x.dtype)
 
 
+def reduced_axis(node: Node) -> int:
+    """The one axis a supported reduction reduces; kernels iterate with it last."""
+    return dict(node.attrs)["axes"][0]
+
+
+def innermost(node: Node) -> bool:
+    """Whether the reduced axis is the innermost one that varies: NumPy then sums in
+    pairwise order; over another axis it adds whole rows in sequence."""
+    x = node.inputs[0]
+    return all(d == 1 for d in x.shape[reduced_axis(node) + 1 :])
+
+
 def reduction_source(
     name: str, reduction: Node, members: Sequence[Node], reads: Sequence[Node]
 ) -> str:
     """The kernel: one output per row of the reduction's input, rows in parallel."""
     x = reduction.inputs[0]
     kind = reduction.op.name
+    last = innermost(reduction)
     out_type = C_TYPES[reduction.dtype]
     # The values' type: what is accumulated, or for argmax/argmin what is compared.
     acc = C_TYPES[x.dtype] if kind in _COMPARING else out_type
@@ -91,9 +104,13 @@ def reduction_source(
     elif kind in ("all", "any"):
         lines += _logical(name, ctx, acc, kind)
         row = f"logical_{name}(&c, n)"
-    elif kind == "sum" and reduction.dtype.kind == "f":
+    elif kind == "sum" and reduction.dtype.kind == "f" and last:
         lines += _pairwise(name, ctx, acc)
         row = f"pairwise_{name}(&c, 0, n) + ({acc})0"
+    elif kind == "sum" and reduction.dtype.kind == "f":
+        # NOTE: over another axis NumPy adds whole rows in order: sequential per element.
+        lines += _sequential(name, ctx, acc)
+        row = f"sequential_{name}(&c, n)"
     else:
         lines += _blocked(name, ctx, acc, kind, reduction.dtype.kind == "f")
         row = f"blocked_{name}(&c, n)"
@@ -121,7 +138,8 @@ def reduction_source(
         "            int64_t k = rest % shape[d]; rest /= shape[d];",
         *(f"            c.p{j} += k * strides[{i} * ndim + d];" for i, j in enumerate(arrays)),
         "        }",
-        "        c.unit = 1"
+        "        c.unit = "
+        + ("1" if last else "0")
         + "".join(
             f" && c.t{j} == {0 if read_class(reads[j], x.shape) == 'r' else 1}" for j in arrays
         )
@@ -236,5 +254,15 @@ def _logical(name: str, ctx: str, value_type: str, kind: str) -> list[str]:
         "        }",
         "    }",
         f"    return {1 - int(found)};",
+        "}",
+    ]
+
+
+def _sequential(name: str, ctx: str, acc: str) -> list[str]:
+    return [
+        f"static {acc} sequential_{name}(const {ctx} *c, int64_t n) {{",
+        f"    {acc} a = 0;",
+        f"    for (int64_t i = 0; i < n; i++) a = a + value_{name}(c, i);",
+        "    return a;",
         "}",
     ]
