@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import cffi
 import numpy as np
 
 from .. import __version__, config
+from .._errors import format_location, user_location
 from .._graph import Node
 from . import c_kernels, c_reduce
 from .cache import DiskCache
@@ -50,20 +52,33 @@ _loaded: dict[str, object] = {}
 compiles = 0  # libraries built by this process (the jit's log reports reuse with it)
 
 
+def _warn(message: str) -> None:
+    """A RuntimeWarning that names the user's line that needed the compiler."""
+    warnings.warn(
+        f"{message} (at {format_location(user_location())})", RuntimeWarning, stacklevel=3
+    )
+
+
 class CompilerUnavailableError(RuntimeError):
     """No C compiler that builds lazyarr's kernels was found."""
 
 
 @functools.cache
 def compiler() -> tuple[str, str, tuple[str, ...]] | None:
-    """(path, version, libraries) of the C compiler, or None (with a warning, once)."""
-    path = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
-    if path is None:
-        warnings.warn(
+    """(command, version, libraries) of the C compiler, or None (with a warning, once).
+
+    The command is ``$CC`` split as a shell would (``ccache gcc`` works), else ``cc``,
+    else ``gcc``.
+    """
+    words = shlex.split(os.environ.get("CC", "")) or ["cc"]
+    found = shutil.which(words[0])
+    if found is None and "CC" in os.environ:
+        _warn(f"lazyarr: $CC={os.environ['CC']!r} not found; trying gcc")
+    path = (found, *words[1:]) if found else (shutil.which("gcc"),)
+    if path[0] is None:
+        _warn(
             "lazyarr: no C compiler found (looked for $CC, cc, gcc); jitted functions "
-            "run on the NumPy backend. Install gcc to compile them.",
-            RuntimeWarning,
-            stacklevel=2,
+            "run on the NumPy backend. Install gcc to compile them."
         )
         return None
     probe = _probe_record(path)
@@ -75,7 +90,7 @@ def compiler() -> tuple[str, str, tuple[str, ...]] | None:
         return path, version, tuple(libs_text.split())
     try:
         version = subprocess.run(
-            [path, "--version"], capture_output=True, text=True, timeout=30
+            [*path, "--version"], capture_output=True, text=True, timeout=30
         ).stdout.splitlines()[0]
     except (OSError, subprocess.SubprocessError, IndexError):
         version = "unknown"
@@ -84,25 +99,26 @@ def compiler() -> tuple[str, str, tuple[str, ...]] | None:
         if probe is not None:
             _write_atomic(probe, version + "\n" + " ".join(libs))
     else:
-        warnings.warn(
-            f"lazyarr: the C compiler {path} cannot build shared libraries; jitted "
-            "functions run on the NumPy backend.",
-            RuntimeWarning,
-            stacklevel=2,
+        _warn(
+            f"lazyarr: the C compiler {' '.join(path)} cannot build shared libraries; jitted "
+            "functions run on the NumPy backend."
         )
         return None
     return path, version, libs
 
 
-def _probe_record(path: str) -> str | None:
+def _probe_record(path: tuple[str, ...]) -> str | None:
     """Where the probe result for this compiler binary is kept (None if unknowable)."""
     try:
-        st = os.stat(os.path.realpath(path))
+        st = os.stat(os.path.realpath(path[0]))
         directory = config.cache_dir()
         os.makedirs(directory, mode=0o700, exist_ok=True)
     except OSError:
         return None
-    ident = f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}:{' '.join(FLAGS)}"
+    ident = (
+        f"{os.path.realpath(path[0])}:{' '.join(path[1:])}:{st.st_size}:{st.st_mtime_ns}:"
+        f"{' '.join(FLAGS)}"
+    )
     return os.path.join(directory, "compiler-" + hashlib.sha256(ident.encode()).hexdigest()[:16])
 
 
@@ -116,13 +132,13 @@ def _write_atomic(path: str, text: str) -> None:
         pass
 
 
-def _links(path: str, libs: Sequence[str]) -> bool:
+def _links(path: tuple[str, ...], libs: Sequence[str]) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.c")
         with open(src, "w") as f:
             f.write("#include <math.h>\ndouble probe(double x) { return exp(x); }\n")
         result = subprocess.run(
-            [path, *FLAGS, src, "-o", os.path.join(tmp, "probe.so"), *libs],
+            [*path, *FLAGS, src, "-o", os.path.join(tmp, "probe.so"), *libs],
             capture_output=True,
             timeout=120,
         )
@@ -150,7 +166,14 @@ def load(source: str, declarations: Sequence[str]):
     path, version, libs = cc
     key = hashlib.sha256(
         "\n".join(
-            [source, path, version, " ".join(FLAGS + tuple(libs)), __version__, _machine()]
+            [
+                source,
+                " ".join(path),
+                version,
+                " ".join(FLAGS + tuple(libs)),
+                __version__,
+                _machine(),
+            ]
         ).encode()
     ).hexdigest()
     with _lock:
@@ -165,7 +188,10 @@ def load(source: str, declarations: Sequence[str]):
             compiles += 1
             if config.log_compiles():
                 config.log.info(
-                    "compiled %d kernel(s) with %s (%s)", len(declarations), path, key[:12]
+                    "compiled %d kernel(s) with %s (%s)",
+                    len(declarations),
+                    " ".join(path),
+                    key[:12],
                 )
         ffi = cffi.FFI()
         ffi.cdef("".join(d + ";\n" for d in declarations))
@@ -174,13 +200,13 @@ def load(source: str, declarations: Sequence[str]):
         return lib
 
 
-def _compile(path: str, libs: Sequence[str], source: str, target: str) -> None:
+def _compile(path: tuple[str, ...], libs: Sequence[str], source: str, target: str) -> None:
     src = target + ".c"
     with open(src, "w") as f:
         f.write(source)
     try:
         result = subprocess.run(
-            [path, *FLAGS, src, "-o", target, *libs], capture_output=True, text=True, timeout=600
+            [*path, *FLAGS, src, "-o", target, *libs], capture_output=True, text=True, timeout=600
         )
     finally:
         os.unlink(src)
@@ -277,11 +303,7 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
             ],
         )
     except (RuntimeError, OSError) as e:
-        warnings.warn(
-            f"{e}\nlazyarr: running these operations on the NumPy backend instead",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        _warn(f"{e}\nlazyarr: running these operations on the NumPy backend instead")
         return {}, set(), ""
     kernels = {
         root: (
