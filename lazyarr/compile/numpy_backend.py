@@ -28,33 +28,27 @@ def schedule(roots: Sequence[Node]) -> tuple[list[Node], dict[Node, int]]:
     """
     order: list[Node] = []
     uses: dict[Node, int] = {}
-    for root in roots:
-        if root in uses:
-            uses[root] += 1
-            continue
-        uses[root] = 1
-        if root.value is not None or not root.inputs:
-            order.append(root)
-            continue
-        stack = [(root, 0)]
-        while stack:
-            node, i = stack[-1]
-            inputs = node.inputs
-            while i < len(inputs):
-                child = inputs[i]
-                i += 1
-                if child in uses:
-                    uses[child] += 1
-                    continue
-                uses[child] = 1
-                if child.value is not None or not child.inputs:
-                    order.append(child)
-                    continue
-                stack[-1] = (node, i)
-                stack.append((child, 0))
-                break
-            else:
-                stack.pop()
+    # Each frame is (inputs, next position, node); the roots are the inputs of a frame
+    # with no node, so they are counted and visited exactly like any other input.
+    stack: list[tuple[Sequence[Node], int, Node | None]] = [(roots, 0, None)]
+    while stack:
+        inputs, i, node = stack[-1]
+        while i < len(inputs):
+            child = inputs[i]
+            i += 1
+            if child in uses:
+                uses[child] += 1
+                continue
+            uses[child] = 1
+            if child.value is not None or not child.inputs:
+                order.append(child)
+                continue
+            stack[-1] = (inputs, i, node)
+            stack.append((child.inputs, 0, child))
+            break
+        else:
+            stack.pop()
+            if node is not None:
                 order.append(node)
     return order, uses
 
