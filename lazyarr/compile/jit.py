@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtypes, _pytree, config
+from .. import _dtypes, _pytree, _tracing, config
 from .._array import Array
 from .._builder import from_numpy
 from .._errors import located
@@ -31,11 +31,6 @@ _INPUT = REGISTRY["input"]
 _CONSTANT = REGISTRY["constant"]
 _SCALARS = (bool, int, float, complex)
 _trace_ids = itertools.count()
-_tracing = threading.local()
-
-
-def _tracing_depth() -> int:
-    return getattr(_tracing, "depth", 0)
 
 
 class _Entry:
@@ -122,7 +117,7 @@ class Jitted:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _tracing_depth():
+        if _tracing.depth():
             return self._fun(*args, **kwargs)  # inlined into the function being traced
         if config.jit_disabled():
             # Eagerly, for debugging: NumPy inputs become Arrays, as the traced function sees.
@@ -237,11 +232,8 @@ class Jitted:
                 )
                 inputs.append(node)
                 tracers.append(Array._new(node))
-            _tracing.depth = _tracing_depth() + 1
-            try:
+            with _tracing.recording():
                 out = self._call_traced(key, tracers, bound)
-            finally:
-                _tracing.depth -= 1
             out_leaves, out_tree = _pytree.flatten(out)
             outputs, statics = [], []
             for leaf in out_leaves:

@@ -1,0 +1,29 @@
+"""Whether this thread is inside a transform (jit tracing, grad): nested ones inline.
+
+A jitted function called while another transform records a graph must add its
+operations to that graph instead of running its compiled program, or the outer
+transform would see only constants.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_state = threading.local()
+
+
+def depth() -> int:
+    """How many transforms are recording on this thread (0: none)."""
+    return getattr(_state, "depth", 0)
+
+
+@contextmanager
+def recording() -> Iterator[None]:
+    """Mark this thread as recording a graph for the duration of the block."""
+    _state.depth = depth() + 1
+    try:
+        yield
+    finally:
+        _state.depth -= 1
