@@ -11,19 +11,24 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_state = threading.local()
+
+class _State(threading.local):
+    depth = 0  # how many transforms are recording on this thread
+
+
+state = _State()
 
 
 def depth() -> int:
     """How many transforms are recording on this thread (0: none)."""
-    return getattr(_state, "depth", 0)
+    return state.depth
 
 
 @contextmanager
 def recording() -> Iterator[None]:
     """Mark this thread as recording a graph for the duration of the block."""
-    _state.depth = depth() + 1
+    state.depth += 1
     try:
         yield
     finally:
-        _state.depth -= 1
+        state.depth -= 1

@@ -21,7 +21,12 @@ import sys
 import threading
 from collections.abc import Iterator
 
-_local = threading.local()
+
+class _Local(threading.local):
+    disable_jit = False
+
+
+_local = _Local()
 log = logging.getLogger("lazyarr")
 
 
@@ -36,7 +41,7 @@ _DISABLE_KEY = os.environ.encodekey("LAZYARR_DISABLE_JIT") if _ENVIRON is not No
 
 
 def jit_disabled() -> bool:
-    if getattr(_local, "disable_jit", False):
+    if _local.disable_jit:
         return True
     if _ENVIRON is not None and _DISABLE_KEY not in _ENVIRON:
         return False
@@ -52,7 +57,7 @@ def disable_jit(disable: bool = True) -> Iterator[None]:
     >>> with xp.disable_jit():
     ...     y = f(xp.asarray([1.0]))   # runs the Python body: breakpoints work
     """
-    previous = getattr(_local, "disable_jit", False)
+    previous = _local.disable_jit
     _local.disable_jit = disable
     try:
         yield

@@ -85,6 +85,7 @@ _IDENTITY_ON_INTEGERS = ("ceil", "floor", "trunc", "round", "positive", "real", 
 PRELUDE = (
     r"""
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <limits.h>
 
@@ -97,10 +98,12 @@ PRELUDE = (
     )
     + r"""#endif
 
-/* NumPy's float floor division and remainder (npy_divmod): Python's conventions. */
+/* NumPy's float floor division and remainder (npy_divmod): Python's conventions,
+   except that an infinite operand with a finite one gives the quotient itself, as the
+   standard says (inf // 2 is inf, 1 // -inf is -0). */
 #define LZ_DIVMOD(T, SUFFIX)                                                     \
 static inline T lz_floordiv_##SUFFIX(T a, T b) {                                 \
-    if (!b) return a / b;                                                        \
+    if (!b || isinf(a) != isinf(b)) return a / b; /* the standard's infinities */ \
     T mod = fmod##SUFFIX(a, b), div = (a - mod) / b, floordiv;                   \
     if (mod) { if ((b < 0) != (mod < 0)) div -= 1; }                             \
     if (div) { floordiv = floor##SUFFIX(div); if (div - floordiv > 0.5) floordiv += 1; } \
@@ -327,37 +330,85 @@ def _cast(a: str, source: np.dtype, target: np.dtype) -> str:
     return f"(({t}){a})"
 
 
-def signature(name: str, n_reads: int) -> str:
+def signature(name: str, n_reads: int, n_outs: int = 1, prefix: str = "") -> str:
     """What every kernel takes: sizes and element strides (one row of ``ndim`` per
-    array read), the output, the thread count, and a pointer per read."""
+    array read), the output, the thread count, a pointer per read, then a pointer per
+    further output of a kernel that stores several results."""
+    return f"void {name}({prefix}{_parameters(n_reads, n_outs)})"
+
+
+def _parameters(n_reads: int, n_outs: int) -> str:
     pointers = "".join(f", const void *arg{j}" for j in range(n_reads))
+    extra = "".join(f", void *out{k}" for k in range(1, n_outs))
     return (
-        f"void {name}(int64_t ndim, const int64_t *shape, const int64_t *strides, void *out, "
-        f"int64_t nthreads, int64_t parallel_min{pointers})"
+        "int64_t ndim, const int64_t *shape, const int64_t *strides, void *out, "
+        f"int64_t nthreads, int64_t parallel_min{pointers}{extra}"
     )
 
 
-def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> str:
-    """A fused elementwise kernel computing the last of ``members``.
+def dispatch(name: str, n_reads: int, n_outs: int = 1) -> str:
+    """The kernel ``name``: it runs ``name_part`` (the same parameters after a part
+    number and a part count, each part doing its share of the work) once on this
+    thread, or once per thread when the loop is large enough to profit.
+
+    NOTE: an OpenMP region with a false ``if`` clause still costs about 0.5 µs in
+    libgomp, so small calls branch around the region instead.
+    """
+    arguments = ", ".join(
+        ["ndim", "shape", "strides", "out", "nthreads", "parallel_min"]
+        + [f"arg{j}" for j in range(n_reads)]
+        + [f"out{k}" for k in range(1, n_outs)]
+    )
+    return "\n".join(
+        [
+            f"static void __attribute__((noinline)) {name}_part("
+            f"int64_t part, int64_t parts, {_parameters(n_reads, n_outs)});",
+            signature(name, n_reads, n_outs),
+            "{",
+            "    int64_t total = 1;",
+            "    for (int64_t d = 0; d < ndim; d++) total *= shape[d];",
+            "    if (nthreads > 1 && total >= parallel_min) {",
+            "        #pragma omp parallel num_threads(nthreads)",
+            f"        {name}_part(omp_get_thread_num(), omp_get_num_threads(), {arguments});",
+            "    } else {",
+            f"        {name}_part(0, 1, {arguments});",
+            "    }",
+            "}",
+            "",
+        ]
+    )
+
+
+def kernel_source(
+    name: str, members: Sequence[Node], reads: Sequence[Node], results: Sequence[Node] = ()
+) -> str:
+    """A fused elementwise kernel computing ``members`` and storing ``results`` (by
+    default the last member) in one pass.
 
     The kernel works for any shape and any strides: ``shape`` holds ``ndim`` sizes
     and ``strides`` one row of ``ndim`` element strides per non-scalar read (0 where
     it is broadcast). Reads of 0-d arrays are loaded once. A contiguous fast path
     runs one flat loop the compiler vectorizes; large loops run on ``nthreads``
-    OpenMP threads.
+    OpenMP threads, each taking an equal share of the elements or rows.
     """
-    root = members[-1]
+    results = list(results) or [members[-1]]
+    space = results[0].shape
     arrays = [j for j, r in enumerate(reads) if r.shape != ()]
-    lines = [signature(name, len(reads)), "{"]
+    lines = [
+        dispatch(name, len(reads), len(results)),
+        signature(name + "_part", len(reads), len(results), "int64_t part, int64_t parts, "),
+        "{",
+    ]
     for j, r in enumerate(reads):
         t = C_TYPES[r.dtype]
         if r.shape == ():
             lines.append(f"    const {t} s{j} = *(const {t} *)arg{j};")
         else:
             lines.append(f"    const {t} *restrict a{j} = (const {t} *)arg{j};")
-    out_t = C_TYPES[root.dtype]
+    for k, res in enumerate(results):
+        t = C_TYPES[res.dtype]
+        lines.append(f"    {t} *restrict o{k} = ({t} *)out{k or ''};")
     lines += [
-        f"    {out_t} *restrict o = ({out_t} *)out;",
         "    int64_t inner = ndim ? shape[ndim - 1] : 1, outer = 1;",
         "    for (int64_t d = 0; d + 1 < ndim; d++) outer *= shape[d];",
         "    int64_t total = outer * inner;",
@@ -370,7 +421,7 @@ def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> 
             "        expect *= shape[d]; } }",
         ]
 
-    def body(index: str, loads: dict[int, str]) -> list[str]:
+    def body(index: str, loads: dict[int, str], store: str = "o") -> list[str]:
         names: dict[Node, str] = {}
         out: list[str] = []
         for j, r in enumerate(reads):
@@ -381,20 +432,21 @@ def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> 
             expr = expression(m, [names[i] for i in m.inputs])
             names[m] = f"v{k}"
             out.append(f"const {C_TYPES[m.dtype]} v{k} = {expr};")
-        out.append(f"o[{index}] = {names[root]};")
+        out.extend(f"{store}{k}[{index}] = {names[res]};" for k, res in enumerate(results))
         return out
 
     flat_loads = {j: f"a{j}[i]" for j in arrays}
     lines += [
         "    if (flat) {",
-        "        #pragma omp parallel for simd if(total >= parallel_min) num_threads(nthreads)",
-        "        for (int64_t i = 0; i < total; i++) {",
+        "        const int64_t lo = total * part / parts, hi = total * (part + 1) / parts;",
+        "        #pragma omp simd",
+        "        for (int64_t i = lo; i < hi; i++) {",
         *("            " + line for line in body("i", flat_loads)),
         "        }",
         "        return;",
         "    }",
-        "    #pragma omp parallel for if(total >= parallel_min) num_threads(nthreads)",
-        "    for (int64_t row = 0; row < outer; row++) {",
+        "    const int64_t lo = outer * part / parts, hi = outer * (part + 1) / parts;",
+        "    for (int64_t row = lo; row < hi; row++) {",
         "        int64_t rest = row;",
     ]
     for j in arrays:
@@ -406,15 +458,17 @@ def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> 
     lines.append("        }")
     for k, j in enumerate(arrays):
         lines.append(f"        const int64_t t{j} = ndim ? strides[{k} * ndim + ndim - 1] : 0;")
-    lines.append(f"        {out_t} *restrict q = o + row * inner;")
-    rows = [j for j in arrays if read_class(reads[j], root.shape) == "r"]
+    for k, res in enumerate(results):
+        t = C_TYPES[res.dtype]
+        lines.append(f"        {t} *restrict q{k} = o{k} + row * inner;")
+    rows = [j for j in arrays if read_class(reads[j], space) == "r"]
     for j in rows:
         lines.append(f"        const {C_TYPES[reads[j].dtype]} h{j} = p{j}[0];")
     unit = " && ".join(f"t{j} == 1" for j in arrays if j not in rows) or "1"
     row_loads = {j: f"h{j}" if j in rows else f"p{j}[i]" for j in arrays}
     strided_loads = {j: f"h{j}" if j in rows else f"p{j}[i * t{j}]" for j in arrays}
-    row_body = [line.replace("o[", "q[") for line in body("i", row_loads)]
-    strided_body = [line.replace("o[", "q[") for line in body("i", strided_loads)]
+    row_body = body("i", row_loads, "q")
+    strided_body = body("i", strided_loads, "q")
     lines += [
         f"        if ({unit}) {{",
         "            #pragma omp simd",
@@ -433,10 +487,15 @@ def kernel_source(name: str, members: Sequence[Node], reads: Sequence[Node]) -> 
 
 
 def kernel_name(
-    members: Sequence[Node], reads: Sequence[Node], space: tuple = (), variant: str = ""
+    members: Sequence[Node],
+    reads: Sequence[Node],
+    space: tuple = (),
+    variant: str = "",
+    results: Sequence[Node] = (),
 ) -> str:
     """A name that identifies the kernel's structure: ops, dtypes, how each read is
-    loaded, baked exponents (never sizes, which the kernel takes at run time)."""
+    loaded, baked exponents, which members it stores (never sizes, which the kernel
+    takes at run time)."""
     index = {r: f"r{j}{read_class(r, space)}" for j, r in enumerate(reads)}
     parts = []
     for k, m in enumerate(members):
@@ -446,4 +505,5 @@ def kernel_name(
             f"{','.join(index[i] for i in m.inputs)}"
         )
     parts.append("reads:" + ",".join(str(r.dtype) for r in reads) + ":" + variant)
+    parts.append("stores:" + ",".join(index[r] for r in results))
     return "lz_" + hashlib.sha256(";".join(parts).encode()).hexdigest()[:20]

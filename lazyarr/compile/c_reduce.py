@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._graph import Node
-from .c_kernels import C_TYPES, expression, read_class, signature
+from .c_kernels import C_TYPES, dispatch, expression, read_class, signature
 
 REDUCTIONS = ("sum", "prod", "max", "min", "argmax", "argmin", "all", "any")
 _COMPARING = ("argmax", "argmin", "all", "any")  # values keep their own dtype
@@ -115,13 +115,14 @@ def reduction_source(
         lines += _blocked(name, ctx, acc, kind, reduction.dtype.kind == "f")
         row = f"blocked_{name}(&c, n)"
     lines += [
-        signature(name, len(reads)),
+        dispatch(name, len(reads)),
+        signature(name + "_part", len(reads), 1, "int64_t part, int64_t parts, "),
         "{",
         "    int64_t n = shape[ndim - 1], rows = 1;",
         "    for (int64_t d = 0; d + 1 < ndim; d++) rows *= shape[d];",
         f"    {out_type} *restrict o = ({out_type} *)out;",
-        "    #pragma omp parallel for if(rows * n >= parallel_min) num_threads(nthreads)",
-        "    for (int64_t row = 0; row < rows; row++) {",
+        "    const int64_t lo = rows * part / parts, hi = rows * (part + 1) / parts;",
+        "    for (int64_t row = lo; row < hi; row++) {",
         f"        {ctx} c;",
     ]
     for k, j in enumerate(arrays):

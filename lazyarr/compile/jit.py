@@ -36,7 +36,7 @@ _trace_ids = itertools.count()
 class _Entry:
     """A compiled signature: the program and how to rebuild the outputs."""
 
-    __slots__ = ("fresh", "out_leaves", "out_tree", "program", "single")
+    __slots__ = ("direct", "fresh", "out_leaves", "out_tree", "program", "single")
 
     def __init__(self, program: Program, out_tree: Any, out_leaves: list):
         self.program = program
@@ -44,8 +44,14 @@ class _Entry:
         self.out_leaves = out_leaves  # None where a program output goes, else the static value
         self.single = out_tree == ("leaf",) and out_leaves == [None]
         self.fresh = program.fresh
+        # NOTE: one kernel writing one fresh result is the per-call hot path.
+        self.direct = program.direct if self.single and self.fresh[0] else None
 
     def run(self, values: list[np.ndarray]) -> Any:
+        if self.direct is not None:
+            (value,) = self.direct(values)
+            value.setflags(write=False)
+            return Array._new(unique(_CONSTANT, value.shape, value.dtype, value))
         outputs = self.program(values)
         if self.single:
             return _wrap(outputs[0], () if self.fresh[0] else values)
@@ -117,7 +123,7 @@ class Jitted:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _tracing.depth():
+        if _tracing.state.depth:
             return self._fun(*args, **kwargs)  # inlined into the function being traced
         if config.jit_disabled():
             # Eagerly, for debugging: NumPy inputs become Arrays, as the traced function sees.

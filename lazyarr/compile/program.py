@@ -9,6 +9,7 @@ a compiled function.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,20 +26,21 @@ _INPUT = REGISTRY["input"]
 
 @dataclass
 class Step:
-    """One unit of work: compute ``out`` from ``args`` (slots), then release ``free``."""
+    """One unit of work: compute ``outs`` (slots) from ``args`` (slots), then release
+    ``free``."""
 
-    run: Callable[..., np.ndarray]
+    run: Callable[..., list[np.ndarray]]
     args: tuple[int, ...]
-    out: int
+    outs: tuple[int, ...]
     free: tuple[int, ...]
     nodes: tuple[Node, ...]  # what the step computes, for printing
     backend: str
-    reuse: bool = False  # writes into the same buffer on every call (see Program)
+    reuse: tuple[bool, ...] = ()  # per out: the same buffer on every call (see Program)
 
 
-def _numpy_step(node: Node) -> Callable[[list[np.ndarray]], np.ndarray]:
-    def run(args: list[np.ndarray]) -> np.ndarray:
-        return run_node(node, args)
+def _numpy_step(node: Node) -> Callable[..., list[np.ndarray]]:
+    def run(args: list[np.ndarray]) -> list[np.ndarray]:
+        return [run_node(node, args)]
 
     return run
 
@@ -71,8 +73,9 @@ class Program:
     """The steps that compute ``outputs`` from bound ``inputs``.
 
     ``partition(order, outputs)`` may claim groups of nodes for compiled kernels; it
-    returns the kernels by the node whose value each produces, the set of nodes
-    computed inside kernels (so never stored), and the kernels' source.
+    returns the kernels (``c_backend.Kernel``: ``run``, ``results``, ``reads``,
+    ``members``, ``name``), the set of nodes computed inside kernels (so never
+    stored), and the kernels' source.
     """
 
     def __init__(self, inputs: Sequence[Node], outputs: Sequence[Node], partition=None):
@@ -81,12 +84,13 @@ class Program:
         fold_constants(self.outputs)
         order, _ = schedule(self.outputs)
         kernels, fused, self.c_source = (
-            partition(order, self.outputs) if partition is not None else ({}, set(), "")
+            partition(order, self.outputs) if partition is not None else ([], set(), "")
         )
+        kernel_of = {r: k for k in kernels for r in k.results}
         self.order = order
         slot: dict[Node, int] = {n: i for i, n in enumerate(self.inputs)}
         template: list[np.ndarray | None] = [None] * len(self.inputs)
-        steps: list[tuple[Node, Callable, tuple[Node, ...], tuple[Node, ...], str]] = []
+        steps: list[tuple[tuple[Node, ...], Callable, tuple[Node, ...], tuple, str]] = []
         for node in order:
             if node in slot or node in fused:
                 continue
@@ -96,13 +100,16 @@ class Program:
                 continue
             if node.op is _INPUT:
                 raise ValueError("the traced function reads an input of another trace")
-            if node in kernels:
-                run, reads, members, name = kernels[node]
-                steps.append((node, run, reads, members, f"c {name}"))
+            kernel = kernel_of.get(node)
+            if kernel is not None:
+                step = (kernel.results, kernel.run, kernel.reads, kernel.members)
+                steps.append((*step, f"c {kernel.name}"))
             else:
-                steps.append((node, _numpy_step(node), node.inputs, (node,), "numpy"))
-            slot[node] = len(template)
-            template.append(None)
+                steps.append(((node,), _numpy_step(node), node.inputs, (node,), "numpy"))
+            for result in steps[-1][0]:
+                slot[result] = len(template)
+                template.append(None)
+        steps = _topological(steps)
         last_use: dict[Node, int] = {}
         for index, (_, _, reads, _, _) in enumerate(steps):
             for r in reads:
@@ -113,8 +120,15 @@ class Program:
             if node not in keep and node.value is None:
                 frees[index].append(slot[node])
         self.steps = [
-            Step(run, tuple(slot[r] for r in reads), slot[node], tuple(free), members, backend)
-            for (node, run, reads, members, backend), free in zip(steps, frees)
+            Step(
+                run,
+                tuple(slot[r] for r in reads),
+                tuple(slot[r] for r in results),
+                tuple(free),
+                members,
+                backend,
+            )
+            for (results, run, reads, members, backend), free in zip(steps, frees)
         ]
         # The memory plan: a kernel's result that only other kernels read (they copy what
         # they read into their own results) never escapes the call, so each thread keeps
@@ -122,15 +136,14 @@ class Program:
         read_by_numpy = {i for step in self.steps if step.backend == "numpy" for i in step.args}
         outs = {slot[n] for n in self.outputs}
         for step in self.steps:
-            step.reuse = (
-                step.backend != "numpy" and step.out not in outs and step.out not in read_by_numpy
-            )
+            if step.backend != "numpy":
+                step.reuse = tuple(o not in outs and o not in read_by_numpy for o in step.outs)
         self._buffers = threading.local()
         self.template = template
         self.output_slots = [slot[n] for n in self.outputs]
         self.numpy_steps = sum(step.backend == "numpy" for step in self.steps)
         # Outputs a kernel wrote into a new buffer cannot alias an argument.
-        by_slot = {step.out: step for step in self.steps}
+        by_slot = {o: step for step in self.steps for o in step.outs}
         self.fresh = [
             slot in by_slot and by_slot[slot].backend != "numpy" for slot in self.output_slots
         ]
@@ -141,13 +154,13 @@ class Program:
             if only is not None
             and only.backend != "numpy"
             and only.args == tuple(range(len(self.inputs)))
-            and self.output_slots == [only.out]
+            and self.output_slots == list(only.outs)
             else None
         )
 
     def __call__(self, args: Sequence[np.ndarray]) -> list[np.ndarray]:
         if self.direct is not None:
-            return [self.direct(args)]
+            return self.direct(args)
         env = self.template.copy()
         env[: len(args)] = args
         if self.numpy_steps:
@@ -163,10 +176,17 @@ class Program:
             buffers = self._buffers.slots = {}
         for step in self.steps:
             args = [env[i] for i in step.args]
-            if step.reuse:
-                env[step.out] = buffers[step.out] = step.run(args, buffers.get(step.out))
+            if any(step.reuse):
+                values = step.run(
+                    args, [buffers.get(o) if r else None for o, r in zip(step.outs, step.reuse)]
+                )
+                for o, r, value in zip(step.outs, step.reuse, values):
+                    env[o] = value
+                    if r:
+                        buffers[o] = value
             else:
-                env[step.out] = step.run(args)
+                for o, value in zip(step.outs, step.run(args)):
+                    env[o] = value
             for i in step.free:
                 env[i] = None
 
@@ -194,6 +214,34 @@ class Program:
         outs = ", ".join(names[n] for n in self.outputs)
         lines.append(f"return ({outs})")
         return "\n".join(lines)
+
+
+def _topological(steps: list) -> list:
+    """The steps ordered so each runs after those computing what it reads, keeping
+    their given order where it may (a kernel storing several results is placed at
+    its first one, which may come before another of its reads is computed)."""
+    producer = {r: i for i, step in enumerate(steps) for r in step[0]}
+    waiting = [
+        {producer[r] for r in step[2] if r in producer and producer[r] != i}
+        for i, step in enumerate(steps)
+    ]
+    if not any(waiting[i] and max(waiting[i]) > i for i in range(len(steps))):
+        return steps
+    readers: list[list[int]] = [[] for _ in steps]
+    for i, deps in enumerate(waiting):
+        for d in deps:
+            readers[d].append(i)
+    ready = [i for i, deps in enumerate(waiting) if not deps]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        i = heapq.heappop(ready)
+        ordered.append(steps[i])
+        for j in readers[i]:
+            waiting[j].discard(i)
+            if not waiting[j]:
+                heapq.heappush(ready, j)
+    return ordered
 
 
 def _describe(node: Node) -> str:

@@ -551,6 +551,76 @@ def test_fused_chains_are_one_kernel(dtype):
         check(jitted(x[::-3]), eager(chain, x[::-3]), 0 if exact else 2 * ULPS, what)
 
 
+def kernels_of(lowered) -> dict[str, list[str]]:
+    """The ops each kernel of ``lowered`` computes, by kernel name."""
+    out: dict[str, list[str]] = {}
+    for op, backend in lines(lowered):
+        if backend != "numpy":
+            out.setdefault(backend[2:], []).append(op)
+    return out
+
+
+@pytest.mark.parametrize("dtype", REAL_FLOAT, ids=str)
+def test_results_over_the_same_shape_come_from_one_loop(dtype):
+    """A value and its derivative (sharing ``x**2``), plus a comparison of another dtype:
+    one kernel reading ``x`` once and storing three results."""
+
+    def f(x):
+        return (x - 4) * (x**2 + 6), 3 * x**2 - 8 * x + 6, x**2 > 2
+
+    jitted = xp.jit(f)
+    x = np.concatenate([special_values(dtype), np.linspace(-30, 30, 101, dtype=dtype)])
+    name = one_kernel(jitted.lower(x))
+    assert name in jitted.lower(x).source()
+    for args in ((x,), (x[::-3],), (np.broadcast_to(x[:1], (7,)),)):
+        for g, e in zip(jitted(*args), eager(f, *args)):
+            check(g, e, 2 * ULPS)
+    big = np.linspace(-3, 3, 200_099, dtype=dtype).reshape(401, 499)
+    for g, e in zip(jitted(big.T), eager(f, big.T)):
+        check(g, e, 2 * ULPS)
+
+
+def test_kernels_do_not_merge_across_a_reduction_between_them():
+    """``exp(x)`` feeds a row sum that the division reads: merging the division into the
+    exp's loop would need the sum before it exists. ``x + 1`` merges freely."""
+
+    def f(x):
+        e = xp.exp(x)
+        return e / xp.sum(e, axis=1, keepdims=True), x + 1, e * 2
+
+    jitted = xp.jit(f)
+    x = np.random.default_rng(8).standard_normal((30, 40))
+    kernels = kernels_of(jitted.lower(x))
+    (merged,) = [ops for ops in kernels.values() if "exp" in ops]
+    assert "divide" not in merged
+    assert sorted(op for ops in kernels.values() for op in ops if op != "sum") == [
+        "add",
+        "divide",
+        "exp",
+        "multiply",
+    ]
+    assert len(kernels) == 3  # exp's loop, the sum, the division's loop
+    for g, e in zip(jitted(x), eager(f, x)):
+        check(g, e, 2 * ULPS)
+
+
+def test_a_merged_kernel_runs_after_what_its_later_results_read():
+    """The second result reads a NumPy step (a reshape of the first kernel's work) so
+    they cannot merge; and a kernel merged from two whose reads are ready at different
+    points of the schedule runs once all of them are."""
+
+    def f(x, y):
+        a = xp.exp(x)
+        r = xp.reshape(a, (-1,))
+        t = xp.reshape(y * 2, (4, 3))
+        return a + 1, xp.sum(r), x - t, xp.reshape(r, (4, 3)) + x
+
+    jitted = xp.jit(f)
+    x, y = np.arange(12.0).reshape(4, 3) / 7, np.arange(12.0)
+    for g, e in zip(jitted(x, y), eager(f, x, y)):
+        check(g, e, 2 * ULPS)
+
+
 @pytest.mark.parametrize("dtype", REAL_FLOAT, ids=str)
 def test_constant_exponents(dtype):
     """``x ** k`` for a constant k: NumPy's fast paths (-1, 0, 0.5, 1, 2) exactly, small
