@@ -100,9 +100,13 @@ class Jitted:
         self._static_argnames = tuple(static_argnames)
         self._donate_argnames = tuple(donate_argnames)
         self._signature = None
-        if self._static_argnums or self._static_argnames:
+        self._static: set[str] = set()
+        if self._static_argnums or self._static_argnames or self._donate_argnames:
             self._signature = inspect.signature(fun)
             params = list(self._signature.parameters)
+            for name in self._donate_argnames:
+                if name not in self._signature.parameters:
+                    raise ValueError(f"jit: {fun.__name__} has no parameter {name!r} to donate")
             for i in self._static_argnums:
                 if not -len(params) <= i < len(params):
                     raise ValueError(f"jit: static_argnums {i} out of range for {fun.__name__}")
@@ -223,10 +227,14 @@ class Jitted:
             trace = next(_trace_ids)
             tracers: list[Any] = []
             inputs = []
-            for leaf, leaf_key in zip(leaves, key[1]):
+            donated_leaves = self._donated_leaves(bound)
+            donated = []
+            for position, (leaf, leaf_key) in enumerate(zip(leaves, key[1])):
                 if _is_static_scalar(leaf):
                     tracers.append(leaf)
                     continue
+                if position in donated_leaves:
+                    donated.append(len(inputs))
                 shape, dtype = leaf_key
                 node = intern(
                     _INPUT,
@@ -254,11 +262,25 @@ class Jitted:
             from . import c_backend
 
             built = c_backend.compiles
-            program = Program(inputs, outputs, partition=_partition())
+            program = Program(inputs, outputs, partition=_partition(), donated=donated)
             self._log(key, c_backend.compiles - built, bool(program.c_source))
             entry = _Entry(program, out_tree, statics)
             self._cache[key] = entry
             return entry
+
+    def _donated_leaves(self, bound: Any) -> set[int]:
+        """Positions, among the leaves ``_key`` flattens, of the donated arguments' arrays."""
+        if not self._donate_argnames or bound is None:
+            return set()
+        dynamic = {n: v for n, v in bound.arguments.items() if n not in self._static}
+        positions: set[int] = set()
+        start = 0
+        for name in sorted(dynamic, key=repr):  # the order _pytree flattens a dict in
+            count = len(_pytree.flatten(dynamic[name])[0])
+            if name in self._donate_argnames:
+                positions.update(range(start, start + count))
+            start += count
+        return positions
 
     def _call_traced(self, key: tuple, tracers: list, bound: Any) -> Any:
         treedef, _, static = key

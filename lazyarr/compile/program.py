@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +36,8 @@ class Step:
     nodes: tuple[Node, ...]  # what the step computes, for printing
     backend: str
     reuse: tuple[bool, ...] = ()  # per out: the same buffer on every call (see Program)
+    donors: tuple[int | None, ...] = ()  # per out: the donated input slot it may write into
+    results: tuple[Node, ...] = ()  # per out: the node whose value it holds
 
 
 def _numpy_step(node: Node) -> Callable[..., list[np.ndarray]]:
@@ -88,7 +90,13 @@ class Program:
     stored), and the kernels' source.
     """
 
-    def __init__(self, inputs: Sequence[Node], outputs: Sequence[Node], partition=None):
+    def __init__(
+        self,
+        inputs: Sequence[Node],
+        outputs: Sequence[Node],
+        partition=None,
+        donated: Sequence[int] = (),
+    ):
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         fold_constants(self.outputs)
@@ -137,6 +145,7 @@ class Program:
                 tuple(free),
                 members,
                 backend,
+                results=results,
             )
             for (results, run, reads, members, backend), free in zip(steps, frees)
         ]
@@ -154,6 +163,7 @@ class Program:
         self.numpy_steps = sum(step.backend == "numpy" for step in self.steps)
         # Outputs a kernel wrote into a new buffer cannot alias an argument.
         by_slot = {o: step for step in self.steps for o in step.outs}
+        self._donate(donated)
         self.fresh = [
             slot in by_slot and by_slot[slot].backend != "numpy" for slot in self.output_slots
         ]
@@ -165,6 +175,7 @@ class Program:
             and only.backend != "numpy"
             and only.args == tuple(range(len(self.inputs)))
             and self.output_slots == list(only.outs)
+            and not only.donors
             else None
         )
 
@@ -173,23 +184,30 @@ class Program:
             return self.direct(args)
         env = self.template.copy()
         env[: len(args)] = args
+        usable = _donations(args, self.donated) if self.donated else ()
         if self.numpy_steps:
             with np.errstate(all="ignore"):
-                self._run(env)
+                self._run(env, usable)
         else:
-            self._run(env)  # compiled kernels never warn
+            self._run(env, usable)  # compiled kernels never warn
         return [env[i] for i in self.output_slots]
 
-    def _run(self, env: list) -> None:
+    def _run(self, env: list, usable: Collection[int]) -> None:
         buffers = getattr(self._buffers, "slots", None)
         if buffers is None:
             buffers = self._buffers.slots = {}
         for step in self.steps:
             args = [env[i] for i in step.args]
-            if any(step.reuse):
-                values = step.run(
-                    args, [buffers.get(o) if r else None for o, r in zip(step.outs, step.reuse)]
-                )
+            if step.donors or any(step.reuse):
+                given = [
+                    _donation(env, d, args, usable)
+                    if d is not None
+                    else (buffers.get(o) if r else None)
+                    for o, r, d in zip(
+                        step.outs, step.reuse, step.donors or (None,) * len(step.outs)
+                    )
+                ]
+                values = step.run(args, given)
                 for o, r, value in zip(step.outs, step.reuse, values):
                     env[o] = value
                     if r:
@@ -199,6 +217,58 @@ class Program:
                     env[o] = value
             for i in step.free:
                 env[i] = None
+
+    def _donate(self, donated: Sequence[int]) -> None:
+        """Let kernels write program outputs into donated inputs of their shape and dtype.
+
+        A donated input can take an output of an elementwise kernel that runs after
+        every read of it and of every view of it (anything NumPy computes from it may
+        be a view); the kernel reads it at the very positions it writes.
+        """
+        self.donated: list[int] = []
+        if not donated:
+            return
+        compiled = {m for step in self.steps if step.backend != "numpy" for m in step.nodes}
+        aliases = {i: {self.inputs[i]} for i in donated}
+        for node in self.order:
+            for group in aliases.values():
+                if node not in compiled and any(i in group for i in node.inputs):
+                    group.add(node)
+        slot_of = {n: i for i, n in enumerate(self.inputs)}
+        for step in self.steps:
+            slot_of.update(zip(step.results, step.outs))
+        last = {}
+        for index, step in enumerate(self.steps):
+            for a in step.args:
+                last[a] = index
+        outputs = set(self.output_slots)
+        free = [i for i in donated if self.inputs[i] not in self.outputs]
+        for index, step in enumerate(self.steps):
+            if step.backend == "numpy" or any(m.op.kind != "elementwise" for m in step.nodes):
+                continue
+            donors: list[int | None] = []
+            for o, node in zip(step.outs, step.results):
+                match = next(
+                    (
+                        i
+                        for i in free
+                        if o in outputs
+                        and self.inputs[i].shape == node.shape
+                        and self.inputs[i].dtype == node.dtype
+                        and all(
+                            last.get(slot_of.get(a), -1) <= index
+                            for a in aliases[i]
+                            if a in slot_of
+                        )
+                    ),
+                    None,
+                )
+                if match is not None:
+                    free.remove(match)
+                donors.append(match)
+            if any(d is not None for d in donors):
+                step.donors = tuple(donors)
+        self.donated = sorted({d for step in self.steps for d in step.donors if d is not None})
 
     def as_text(self) -> str:
         """The scheduled graph, one node per line, with the backend that runs it."""
@@ -224,6 +294,36 @@ class Program:
         outs = ", ".join(names[n] for n in self.outputs)
         lines.append(f"return ({outs})")
         return "\n".join(lines)
+
+
+def _donations(args: Sequence[np.ndarray], donated: list[int]) -> set[int]:
+    """The donated arguments a kernel may overwrite in this call: writable, C-contiguous
+    NumPy arrays sharing no memory with another argument."""
+    usable = set()
+    for i in donated:
+        a = args[i]
+        if (
+            type(a) is np.ndarray
+            and a.flags.writeable
+            and a.flags.c_contiguous
+            and a.dtype.isnative
+            and not any(j != i and np.may_share_memory(a, b) for j, b in enumerate(args))
+        ):
+            usable.add(i)
+    return usable
+
+
+def _donation(
+    env: list, slot: int | None, args: list, usable: Collection[int]
+) -> np.ndarray | None:
+    """The donated input in ``slot`` if the kernel can write into it: it reads nothing
+    else in that memory (a view of it, made inside the function)."""
+    if slot is None or slot not in usable:
+        return None
+    a = env[slot]
+    if any(b is not a and np.may_share_memory(a, b) for b in args):
+        return None
+    return a
 
 
 def _topological(steps: list) -> list:

@@ -720,3 +720,56 @@ def test_a_bound_jitted_method_keeps_its_metadata():
     bound = Scaler(2.0).apply
     assert bound.__name__ == "apply"
     assert bound.__doc__ == "Scale x by k."
+
+
+# ----------------------------------------------------------------------------- donation
+def address(a) -> int:
+    return np.asarray(a).__array_interface__["data"][0]
+
+
+def sgd(w, g):
+    return w - 0.1 * g, xp.sum(g * g, axis=1)
+
+
+def test_a_donated_argument_holds_the_result():
+    f = xp.jit(sgd, donate_argnames=("w",))
+    rng = np.random.default_rng(0)
+    w, g = rng.standard_normal((300, 40)), rng.standard_normal((300, 40))
+    expected = [np.asarray(r) for r in sgd(xp.asarray(w), xp.asarray(g))]
+    where = address(w)
+    new, norms = f(w, g)
+    assert address(new) == where
+    np.testing.assert_array_equal(np.asarray(new), expected[0])
+    np.testing.assert_array_equal(np.asarray(norms), expected[1])
+    assert not w.flags.writeable  # the buffer now belongs to the result, which is immutable
+
+
+def test_donation_is_skipped_where_it_would_change_the_result():
+    f = xp.jit(sgd, donate_argnames=("w",))
+    w = np.arange(12.0).reshape(3, 4)
+    # The same buffer passed twice: the other argument still needs it.
+    new, norms = f(w, w)
+    assert address(new) != address(w)
+    np.testing.assert_array_equal(np.asarray(new), 0.9 * np.arange(12.0).reshape(3, 4))
+    np.testing.assert_array_equal(np.asarray(norms), (w * w).sum(axis=1))
+    # A reduction reading w after the update's loop: w must survive that loop.
+    late = xp.jit(lambda w, g: (w - 0.1 * g, xp.sum(w * w, axis=1)), donate_argnames="w")
+    v = np.arange(12.0).reshape(3, 4)
+    new, norms = late(v, w)
+    assert address(new) != address(v)
+    np.testing.assert_array_equal(np.asarray(norms), (w * w).sum(axis=1))
+    # Read-only, non-contiguous and lazyarr arrays are never written into.
+    for donated in (xp.asarray(w), w[:, ::-1], np.asfortranarray(w), np.array(w.astype(np.float32))):
+        kept = np.array(donated, copy=True)
+        result, _ = f(donated, w)
+        np.testing.assert_allclose(np.asarray(result), kept - 0.1 * w, rtol=1e-6)
+        np.testing.assert_array_equal(np.asarray(donated), kept)
+    # A view of the donated argument read in the same loop (a reversal): not in place.
+    h = xp.jit(lambda w: w + xp.flip(w, axis=0), donate_argnames="w")
+    v = np.arange(6.0)
+    np.testing.assert_array_equal(np.asarray(h(v)), np.full(6, 5.0))
+
+
+def test_donating_an_unknown_parameter_is_a_value_error():
+    with pytest.raises(ValueError, match="no parameter 'x'"):
+        xp.jit(sgd, donate_argnames=("x",))
