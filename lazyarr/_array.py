@@ -187,6 +187,9 @@ class Array:
     def __getitem__(self, key: Any, /) -> Array:
         return _indexing.getitem(self, key)
 
+    def __setitem__(self, key: Any, value: Any, /) -> None:
+        _indexing.setitem(self, key, value)
+
     # ------------------------------------------------------------------ operators
     def __neg__(self) -> Array:
         return _builder.elementwise("negative", self)

@@ -14,9 +14,10 @@ import numpy as np
 
 from . import _dtypes
 from ._array import Array
-from ._errors import located, user_location
+from ._errors import TracerConversionError, located, user_location
 from ._graph import Node, intern
 from ._ops import REGISTRY, Elementwise, Op, broadcast_shapes
+from .compile.eager import materialize
 
 _SCALAR_TYPES = (builtins.bool, int, float, complex)
 _CONSTANT = REGISTRY["constant"]
@@ -62,9 +63,13 @@ def scalar_node(value: builtins.bool | int | float | complex, dtype: np.dtype) -
 
     Recently used scalars are cached: eager code builds ``x * 2`` over and over.
     """
-    # NOTE: 0.0 == -0.0 and nan != nan, so those never hit the cache.
+    # NOTE: 0.0 == -0.0 and nan != nan, so those never hit the cache (nor complex
+    # numbers with a zero part: complex(inf, -0.0) == complex(inf, 0.0)).
     key = (dtype, type(value), value)
-    cacheable = value == value and (value != 0 or type(value) in (builtins.bool, int))
+    if type(value) is complex:
+        cacheable = value == value and value.real != 0 and value.imag != 0
+    else:
+        cacheable = value == value and (value != 0 or type(value) in (builtins.bool, int))
     if cacheable:
         node = _scalar_nodes.get(key)
         if node is not None:
@@ -95,6 +100,25 @@ def node_of(x: object, what: str = "argument") -> Node:
     if isinstance(x, (np.ndarray, np.generic)):
         return from_numpy(x)
     raise located(TypeError, f"{what} must be an array, got {type(x).__name__}")
+
+
+def concrete(node: Node, what: str) -> np.ndarray:
+    """The value of ``node``, computed now because ``what``'s output shape depends on it.
+
+    Inside ``xp.jit`` the value does not exist yet, and shapes must be known while
+    tracing, so that is a ``TracerConversionError`` at the user's line.
+    """
+    if node.value is not None:
+        return node.value
+    try:
+        return materialize((node,))[0]
+    except TracerConversionError:
+        raise located(
+            TracerConversionError,
+            f"{what}: the output's shape depends on array values, which inside xp.jit are not "
+            "known yet (data-dependent shapes are not supported inside jit); compute this "
+            "outside the jitted function, or use a fixed-size form such as xp.where(mask, x, 0)",
+        ) from None
 
 
 def cast(node: Node, dtype: np.dtype) -> Node:

@@ -397,7 +397,8 @@ def eye(
     check_device(device)
     n_cols = n_rows if n_cols is None else n_cols
     n_rows, n_cols = normalize_shape((n_rows, n_cols), "eye")
-    k = _int_arg(k, "eye", "k")
+    # NOTE: a diagonal beyond the matrix selects nothing; clamping keeps k within int64.
+    k = builtins.min(builtins.max(_int_arg(k, "eye", "k"), -n_rows - 1), n_cols + 1)
     rows = reshape_node(iota(n_rows, _dtypes.INDEX_DTYPE)._node, (n_rows, 1))
     cols = reshape_node(iota(n_cols, _dtypes.INDEX_DTYPE)._node, (1, n_cols))
     mask = elementwise("equal", Array._new(rows) + k, Array._new(cols))
@@ -410,6 +411,7 @@ def _triangle(x: Any, k: int, fname: str, lower: builtins.bool) -> Array:
     if node.ndim < 2:
         raise located(ValueError, f"{fname}: x must have at least 2 dimensions, got {node.shape}")
     n, m = node.shape[-2:]
+    k = builtins.min(builtins.max(k, -n - 1), m + 1)
     rows = Array._new(reshape_node(iota(n, _dtypes.INDEX_DTYPE)._node, (n, 1)))
     cols = Array._new(reshape_node(iota(m, _dtypes.INDEX_DTYPE)._node, (1, m)))
     keep = (cols <= rows + k) if lower else (cols >= rows + k)

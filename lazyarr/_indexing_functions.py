@@ -1,6 +1,6 @@
 """Indexing: ``x[key]``, ``take`` and ``take_along_axis``.
 
-``x[key]`` follows NumPy: integers, slices, ``...``, ``None``, integer arrays
+``x[key]`` and ``x[key] = value`` follow NumPy: integers, slices, ``...``, ``None``, integer arrays
 (advanced indexing, with NumPy's rule for where the indexed axes go) and boolean
 masks. Basic indexing becomes ``slice`` and ``reshape`` nodes; integer arrays a
 ``gather`` node. Out-of-range integers are an ``IndexError`` at the user's line
@@ -19,7 +19,7 @@ import numpy as np
 from . import _dtypes
 from ._array import Array
 from ._axes import normalize_axis
-from ._builder import apply, cast, node_of, reshape_node
+from ._builder import apply, cast, concrete, node_of, reshape_node, scalar_node
 from ._errors import located
 from ._graph import Node
 from ._ops import REGISTRY, broadcast_shapes
@@ -67,7 +67,9 @@ def _as_bool_scalars(entries: list) -> list:
         if isinstance(k, bool):
             k = _BoolScalar(k)
         elif _is_bool_array(k) and k.ndim == 0:
-            k = _BoolScalar(bool(k._value() if isinstance(k, Array) else k))
+            k = _BoolScalar(
+                bool(concrete(k._node, "boolean indexing") if isinstance(k, Array) else k)
+            )
         out.append(k)
     return out
 
@@ -90,13 +92,14 @@ def _expand_masks(entries: list, shape: tuple[int, ...]) -> list:
             axis += 1
             continue
         covered = shape[axis : axis + k.ndim]
-        if tuple(k.shape) != covered:
+        # NOTE: the standard lets a mask axis of size 0 stand for any size: it selects nothing.
+        if len(covered) != k.ndim or any(m not in (d, 0) for m, d in zip(k.shape, covered)):
             raise located(
                 IndexError,
                 f"boolean index of shape {tuple(k.shape)} does not match the indexed axes "
                 f"{axis}..{axis + k.ndim - 1} of shape {covered}",
             )
-        mask = k._value() if isinstance(k, Array) else k
+        mask = concrete(k._node, "boolean-mask indexing") if isinstance(k, Array) else k
         out.extend(np.nonzero(mask))
         axis += k.ndim
     return out
@@ -304,3 +307,72 @@ def take_along_axis(x: Any, indices: Any, /, *, axis: int = -1) -> Array:
     except ValueError as e:
         raise located(ValueError, f"take_along_axis: {e}") from None
     return apply(REGISTRY["take_along_axis"], (node, idx), axis=axis)
+
+
+def setitem(x: Array, key: Any, value: Any) -> None:
+    """``x[key] = value``: rebind ``x`` to a new node, ``x`` with ``value`` written at ``key``.
+
+    Arrays are immutable handles on graph nodes, so the assignment records a
+    functional ``setitem`` node; every name bound to the same Array object sees it.
+    ``value`` must have (or, as a Python scalar, fit) ``x``'s dtype or promote to
+    it, and broadcast to the shape of ``x[key]``.
+    """
+    node = x._node
+    entries = list(key) if isinstance(key, tuple) else [key]
+    entries = [_as_index_entry(k) for k in entries]
+    value_node = _value_node(value, node.dtype)
+    # NOTE: a scalar written through a boolean mask needs no positions: the key is
+    # checked with an all-true mask of the same shape, so it works inside jit too.
+    probe = [
+        np.ones(k.shape, dtype=bool) if value_node.ndim == 0 and _is_bool_array(k) else k
+        for k in entries
+    ]
+    target = getitem(x, tuple(probe)).shape
+    shape = value_node.shape
+    while len(shape) > len(target) and shape[0] == 1:
+        shape = shape[1:]
+    try:
+        fits = broadcast_shapes(shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise located(
+            ValueError,
+            f"cannot assign an array of shape {value_node.shape} to x[key] of shape {target}",
+        )
+    value_node = reshape_node(value_node, shape)
+    encoded, indices = [], []
+    for k in entries:
+        if isinstance(k, slice):
+            encoded.append(("s", k.start, k.stop, k.step))
+        elif isinstance(k, bool):
+            encoded.append(("b", k))
+        elif _is_array_entry(k):
+            index = node_of(k, "index")
+            if not _dtypes.is_bool(index.dtype):
+                index = cast(index, _dtypes.INDEX_DTYPE)
+            encoded.append(("a", len(indices)))
+            indices.append(index)
+        elif k is None or k is Ellipsis:
+            encoded.append(k)
+        else:
+            encoded.append(operator.index(k))
+    x._node = apply(REGISTRY["setitem"], (node, value_node, *indices), key=tuple(encoded))._node
+
+
+def _value_node(value: Any, dtype: np.dtype) -> Node:
+    """The value of an assignment as a node of ``dtype``; ``TypeError`` if it would change kind."""
+    if isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic):
+        if _dtypes.promote(dtype, type(value)) != dtype:
+            raise located(
+                TypeError, f"cannot assign a Python {type(value).__name__} to an array of {dtype}"
+            )
+        return scalar_node(value, dtype)
+    node = node_of(value, "assigned value")
+    try:
+        common = _dtypes.promote(dtype, node.dtype)
+    except TypeError:
+        common = None
+    if common != dtype:
+        raise located(TypeError, f"cannot assign an array of {node.dtype} to an array of {dtype}")
+    return cast(node, dtype)

@@ -13,12 +13,12 @@ class Info:
     """What this namespace supports, as the standard's inspection API reports it."""
 
     def capabilities(self) -> dict[str, Any]:
-        # Boolean masks and nonzero work by computing the mask; unique_* and friends
-        # are not implemented yet, so data-dependent shapes are not fully supported.
-        # Values are computed by NumPy, which supports at most 64 dimensions.
+        # Boolean masks, nonzero, unique_* and repeat with array counts compute what
+        # their shapes depend on (outside jit; inside, they are an error). Values are
+        # computed by NumPy, which supports at most 64 dimensions.
         return {
             "boolean indexing": True,
-            "data-dependent shapes": False,
+            "data-dependent shapes": True,
             "max dimensions": 64,
         }
 

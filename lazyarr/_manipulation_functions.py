@@ -18,7 +18,7 @@ import numpy as np
 from . import _dtypes
 from ._array import Array
 from ._axes import normalize_axes, normalize_axis, normalize_shape
-from ._builder import apply, broadcast_node, cast, node_of, reshape_node
+from ._builder import apply, broadcast_node, cast, concrete, node_of, reshape_node
 from ._errors import located
 from ._ops import REGISTRY
 from ._ops import broadcast_shapes as _broadcast_shapes
@@ -286,7 +286,8 @@ def repeat(x: Any, repeats: Any, /, *, axis: int | None = None) -> Array:
     """Each element of ``x`` repeated ``repeats`` times along ``axis`` (default: flattened).
 
     ``repeats`` may be an int or a sequence (or array) with one count per element;
-    the output's length depends on the counts, which are read here.
+    the output's length depends on the counts, which are read here (an error inside
+    ``xp.jit``).
     """
     node = _node(x, "repeat")
     if axis is None:
@@ -301,7 +302,10 @@ def repeat(x: Any, repeats: Any, /, *, axis: int | None = None) -> Array:
         wide = node.shape[: axis + 1] + (repeats,) + node.shape[axis + 1 :]
         out = node.shape[:axis] + (n * repeats,) + node.shape[axis + 1 :]
         return Array._new(reshape_node(broadcast_node(reshape_node(node, unit), wide), out))
-    counts = np.asarray(repeats)
+    if isinstance(repeats, Array):
+        counts = concrete(repeats._node, "repeat")
+    else:
+        counts = np.asarray(repeats)
     if isinstance(repeats, (list, tuple)) and counts.size == 0:
         counts = counts.astype(_dtypes.INDEX_DTYPE)  # [] is float64 to NumPy
     if counts.dtype.kind not in "iub" or counts.ndim > 1:

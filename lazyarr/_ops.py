@@ -224,8 +224,49 @@ _UFUNCS: dict[str, np.ufunc] = {
     "subtract": np.subtract,
 }
 
+
+# Where NumPy misses a special case of the standard, the reference fixes it up.
+def _floor_divide(x1, x2):
+    out = np.floor_divide(x1, x2)
+    if out.dtype.kind == "f":
+        x1, x2 = np.asarray(x1, dtype=out.dtype), np.asarray(x2, dtype=out.dtype)
+        # NOTE: an infinite operand (and a finite other) makes the quotient itself the
+        # answer: inf // 2 is inf (NumPy: nan), 1 // -inf is -0 (NumPy: -1).
+        special = np.isinf(x1) != np.isinf(x2)
+        if special.any():
+            out = np.where(special, np.divide(x1, x2), out)
+    return out
+
+
+def _expm1(x):
+    out = np.expm1(x)
+    if out.dtype.kind == "c":
+        # NOTE: NumPy's complex expm1 gets infinities and NaN wrong (exp(x) - 1 is exact
+        # there) and keeps the sign of a zero real part, which the standard makes +0.
+        out = np.array(out)
+        special = ~np.isfinite(x)
+        out[special] = np.exp(x[special]) - 1
+        out.real[x == 0] = 0.0
+    return out
+
+
+def _tanh(x):
+    out = np.tanh(x)
+    if out.dtype.kind == "c":
+        # NOTE: the standard makes tanh(inf + bj) exactly 1 + 0j (signs by symmetry) for
+        # every finite b; NumPy follows C99's 1 + 0*sin(2b)j, whose zero takes sin's sign.
+        limit = np.isinf(x.real) & np.isfinite(x.imag)
+        if limit.any():
+            out = np.array(out)
+            out.real[limit] = np.copysign(1, x.real[limit])
+            out.imag[limit] = np.copysign(0, x.imag[limit])
+    return out
+
+
+_IMPLS = {"floor_divide": _floor_divide, "expm1": _expm1, "tanh": _tanh}
+
 for _name, _ufunc in _UFUNCS.items():
-    _declare(Elementwise(_name, _ufunc.nin, _ufunc, ufunc=_ufunc))
+    _declare(Elementwise(_name, _ufunc.nin, _IMPLS.get(_name, _ufunc), ufunc=_ufunc))
 
 # NOTE: np.rint turns integers into floats; the standard's round keeps integer dtypes.
 _declare(Elementwise("round", 1, np.round, resolve=_numeric_same("round")))
@@ -400,6 +441,80 @@ def _searchsorted_impl(x1, x2, *, side):
 _declare(Op("searchsorted", _searchsorted_infer, _searchsorted_impl, kind="index"))
 
 
+def _same_infer(inputs, **params):
+    return inputs[0].shape, inputs[0].dtype
+
+
+def _sort_impl(x, *, axis, descending):
+    if descending:
+        return np.flip(np.sort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+    return np.sort(x, axis=axis, kind="stable")
+
+
+def _argsort_infer(inputs, *, axis, descending):
+    return inputs[0].shape, _dtypes.INDEX_DTYPE
+
+
+def _argsort_impl(x, *, axis, descending):
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable").astype(_dtypes.INDEX_DTYPE, copy=False)
+    # NOTE: a stable descending order keeps equal elements in their original order, so
+    # it is not the reverse of the ascending one: sort the reversed array, map back.
+    order = np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+    return (x.shape[axis] - 1 - order).astype(_dtypes.INDEX_DTYPE, copy=False)
+
+
+# Sorting is always stable: a stable sort is also a valid unstable one.
+_declare(Op("sort", _same_infer, _sort_impl, kind="index"))
+_declare(Op("argsort", _argsort_infer, _argsort_impl, kind="index"))
+
+
+def _isin_infer(inputs, *, invert):
+    return inputs[0].shape, _dtypes.bool
+
+
+def _isin_impl(x1, x2, *, invert):
+    return np.isin(x1, x2, invert=invert)
+
+
+# Both inputs have their common dtype; membership is value equality, so NaN is in nothing.
+_declare(Op("isin", _isin_infer, _isin_impl, kind="index"))
+
+
+def _setitem_impl(x, value, *indices, key):
+    out = np.array(x, copy=True)
+    index = decode_key(key, indices)
+    extra = value.ndim - out[index].ndim
+    if extra > 0:
+        # NOTE: the standard broadcasts leading unit axes away; NumPy refuses them for
+        # boolean-mask assignment.
+        value = value.reshape(value.shape[extra:])
+    out[index] = value
+    return out
+
+
+def decode_key(key: tuple, indices: tuple) -> tuple:
+    """A NumPy index from ``setitem``'s static key and its index-array inputs."""
+    out = []
+    for entry in key:
+        tag = entry[0] if type(entry) is tuple else None
+        if tag == "s":
+            out.append(slice(*entry[1:]))
+        elif tag == "a":
+            out.append(indices[entry[1]])
+        elif tag == "b":
+            out.append(entry[1])
+        else:
+            out.append(entry)
+    return tuple(out)
+
+
+# ``x`` with ``value`` (x's dtype, broadcastable to ``x[key]``) written at ``key``: the
+# functional form of ``x[key] = value``. ``key`` holds ints, None, Ellipsis, ("s", start,
+# stop, step) slices, ("b", flag) scalar booleans and ("a", i) for index-array input i.
+_declare(Op("setitem", _same_infer, _setitem_impl, kind="index"))
+
+
 # ----------------------------------------------------------------------------- reductions
 def reduced_shape(shape: Shape, axes: tuple[int, ...], keepdims: bool) -> Shape:
     if keepdims:
@@ -519,6 +634,159 @@ def _matmul_infer(inputs, **params):
 # Both operands are at least 2-D here; the namespace adds and removes the unit
 # axes of 1-D operands, as matmul's definition does.
 _declare(Op("matmul", _matmul_infer, np.matmul, kind="linalg"))
+
+
+# The linalg extension's decompositions call NumPy's LAPACK wrappers. A function with
+# several results (``eigh``, ``qr``, ``svd``, ``slogdet``, ``eig``) is one op whose
+# ``part`` attribute picks the result: each part is its own node, and a VJP rule can
+# build the sibling parts it needs (interning makes them the same nodes).
+def complex_dtype(d: np.dtype) -> np.dtype:
+    return _dtypes.complex64 if d in (_dtypes.float32, _dtypes.complex64) else _dtypes.complex128
+
+
+def _square_infer(inputs, **params):
+    return inputs[0].shape, inputs[0].dtype
+
+
+def _det_infer(inputs):
+    return inputs[0].shape[:-2], inputs[0].dtype
+
+
+def _eigh_infer(inputs, *, part):
+    x = inputs[0]
+    if part == 0:
+        return x.shape[:-1], _dtypes.real_dtype(x.dtype)
+    return x.shape, x.dtype
+
+
+def _eig_infer(inputs, *, part):
+    x = inputs[0]
+    return (x.shape[:-1] if part == 0 else x.shape), complex_dtype(x.dtype)
+
+
+def _eig_impl(x, *, part):
+    return np.linalg.eig(x)[part].astype(complex_dtype(x.dtype), copy=False)
+
+
+def _qr_infer(inputs, *, mode, part):
+    x = inputs[0]
+    m, n = x.shape[-2:]
+    k = m if mode == "complete" else min(m, n)
+    return x.shape[:-2] + ((m, k) if part == 0 else (k, n)), x.dtype
+
+
+def _slogdet_infer(inputs, *, part):
+    x = inputs[0]
+    return x.shape[:-2], x.dtype if part == 0 else _dtypes.real_dtype(x.dtype)
+
+
+def _solve_infer(inputs):
+    a, b = inputs
+    if b.ndim == 1:
+        return a.shape[:-1], a.dtype
+    return broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], a.dtype
+
+
+def _svd_infer(inputs, *, full_matrices, part):
+    x = inputs[0]
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    if part == 1:
+        return x.shape[:-2] + (k,), _dtypes.real_dtype(x.dtype)
+    if part == 0:
+        return x.shape[:-2] + (m, m if full_matrices else k), x.dtype
+    return x.shape[:-2] + (n if full_matrices else k, n), x.dtype
+
+
+def _svdvals_infer(inputs):
+    x = inputs[0]
+    return x.shape[:-2] + (min(x.shape[-2:]),), _dtypes.real_dtype(x.dtype)
+
+
+def _pinv_infer(inputs):
+    x = inputs[0]
+    return x.shape[:-2] + x.shape[-2:][::-1], x.dtype
+
+
+def _pinv_impl(x, rtol):
+    # NOTE: the standard's cutoff is rtol times the largest singular value, NumPy's rcond.
+    return np.linalg.pinv(x, rcond=rtol)
+
+
+_declare(
+    Op(
+        "cholesky",
+        _square_infer,
+        lambda x, *, upper: np.linalg.cholesky(x, upper=upper),
+        kind="linalg",
+    )
+)
+_declare(Op("det", _det_infer, np.linalg.det, kind="linalg"))
+_declare(Op("eigh", _eigh_infer, lambda x, *, part: np.linalg.eigh(x)[part], kind="linalg"))
+_declare(Op("eig", _eig_infer, _eig_impl, kind="linalg"))
+_declare(Op("inv", _square_infer, np.linalg.inv, kind="linalg"))
+_declare(
+    Op("matrix_power", _square_infer, lambda x, *, n: np.linalg.matrix_power(x, n), kind="linalg")
+)
+_declare(Op("pinv", _pinv_infer, _pinv_impl, kind="linalg"))
+_declare(
+    Op("qr", _qr_infer, lambda x, *, mode, part: np.linalg.qr(x, mode=mode)[part], kind="linalg")
+)
+_declare(
+    Op("slogdet", _slogdet_infer, lambda x, *, part: np.linalg.slogdet(x)[part], kind="linalg")
+)
+_declare(Op("solve", _solve_infer, np.linalg.solve, kind="linalg"))
+_declare(
+    Op(
+        "svd",
+        _svd_infer,
+        lambda x, *, full_matrices, part: np.linalg.svd(x, full_matrices=full_matrices)[part],
+        kind="linalg",
+    )
+)
+_declare(Op("svdvals", _svdvals_infer, np.linalg.svdvals, kind="linalg"))
+
+
+# ----------------------------------------------------------------------------- fft
+# ``axes`` and ``s`` are normalized by the namespace: one output length per axis (for
+# the real transforms, the length of the full real signal).
+def _fft_infer(complex_out: bool, half: bool):
+    def infer(inputs, *, s, axes, norm):
+        shape = list(inputs[0].shape)
+        for size, axis in zip(s, axes):
+            shape[axis] = size
+        if half:
+            shape[axes[-1]] = s[-1] // 2 + 1
+        d = inputs[0].dtype
+        return tuple(shape), complex_dtype(d) if complex_out else _dtypes.real_dtype(d)
+
+    return infer
+
+
+def _fft_impl(fn: Callable, complex_out: bool):
+    def impl(x, *, s, axes, norm):
+        out = fn(x, s=s, axes=axes, norm=norm)
+        d = complex_dtype(x.dtype) if complex_out else _dtypes.real_dtype(x.dtype)
+        return out.astype(d, copy=False)
+
+    return impl
+
+
+def _hfft_impl(fn: Callable, complex_out: bool):
+    def impl(x, *, s, axes, norm):
+        out = fn(x, n=s[0], axis=axes[0], norm=norm)
+        d = complex_dtype(x.dtype) if complex_out else _dtypes.real_dtype(x.dtype)
+        return out.astype(d, copy=False)
+
+    return impl
+
+
+_declare(Op("fft", _fft_infer(True, False), _fft_impl(np.fft.fftn, True), kind="linalg"))
+_declare(Op("ifft", _fft_infer(True, False), _fft_impl(np.fft.ifftn, True), kind="linalg"))
+_declare(Op("rfft", _fft_infer(True, True), _fft_impl(np.fft.rfftn, True), kind="linalg"))
+_declare(Op("irfft", _fft_infer(False, False), _fft_impl(np.fft.irfftn, False), kind="linalg"))
+_declare(Op("hfft", _fft_infer(False, False), _hfft_impl(np.fft.hfft, False), kind="linalg"))
+_declare(Op("ihfft", _fft_infer(True, True), _hfft_impl(np.fft.ihfft, True), kind="linalg"))
 
 
 def all_ops() -> list[Op]:

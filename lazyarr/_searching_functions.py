@@ -10,7 +10,7 @@ import numpy as np
 from . import _dtypes
 from ._array import Array
 from ._axes import normalize_axis
-from ._builder import apply, cast, elementwise, node_of, promote_args, scalar_node
+from ._builder import apply, cast, concrete, elementwise, node_of, promote_args, scalar_node
 from ._errors import located
 from ._ops import REGISTRY
 from ._statistical_functions import reduce
@@ -89,12 +89,13 @@ def searchsorted(x1: Any, x2: Any, /, *, side: str = "left", sorter: Any = None)
 def nonzero(x: Any, /) -> tuple[Array, ...]:
     """Indices of the non-zero elements, one array per axis.
 
-    The output length depends on the data, so ``x`` is computed here.
+    The output length depends on the data, so ``x`` is computed here (an error
+    inside ``xp.jit``).
     """
     node = node_of(x, "nonzero: x")
     if node.ndim == 0:
         raise located(ValueError, "nonzero: x must have at least one dimension")
-    value = Array._new(node)._value()
+    value = concrete(node, "nonzero")
     from ._creation_functions import asarray
 
     return tuple(asarray(i.astype(_dtypes.INDEX_DTYPE, copy=False)) for i in np.nonzero(value))

@@ -784,3 +784,11 @@ def test_same_expression_is_the_same_node():
         assert make()._node is make()._node
     assert xp.arange(5)._node is not xp.arange(6)._node
     assert xp.zeros(3)._node is not xp.zeros(3, dtype=xp.float32)._node
+
+
+def test_asarray_python_complex_keeps_signed_zero_parts():
+    # Python scalars are cached by value, and complex(inf, -0.0) == complex(inf, 0.0).
+    for z in (complex(np.inf, 0.0), complex(np.inf, -0.0), complex(-0.0, 1.0), complex(0.0, 1.0)):
+        got = np.asarray(xp.asarray(z))
+        assert np.signbit(got.real) == np.signbit(z.real)
+        assert np.signbit(got.imag) == np.signbit(z.imag)

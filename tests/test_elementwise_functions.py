@@ -27,6 +27,7 @@ from tests.helpers import (
     assert_matches,
     next_line,
     numpy_arrays,
+    numpy_function,
     reference,
     shapes,
 )
@@ -194,7 +195,7 @@ def test_dtype_table(name):
     for dtype in ALL:
         x = np.ones((2,), dtype=dtype)
         args = (x,) * nin(name)
-        expected = reference(getattr(np, name), *args)
+        expected = reference(numpy_function(name), *args)
         if dtype in TABLE[name]:
             assert not isinstance(expected, type), (name, dtype)
             assert getattr(xp, name)(*map(xp.asarray, args)).dtype == expected.dtype
@@ -214,7 +215,7 @@ def test_unary(name, data):
     x = data.draw(numpy_arrays(UNARY[name]), label="x")
     # NumPy arrays are accepted as arguments too (taken as constants).
     as_lazy = data.draw(st.booleans(), label="as_lazy")
-    expected = reference(getattr(np, name), x)
+    expected = reference(numpy_function(name), x)
     check(lambda: getattr(xp, name)(xp.asarray(x) if as_lazy else x), expected)
 
 
@@ -222,7 +223,7 @@ def test_unary(name, data):
 def test_unary_special_values(name):
     for dtype in UNARY[name]:
         x = special_values(dtype)
-        check(lambda x=x: getattr(xp, name)(xp.asarray(x)), reference(getattr(np, name), x))
+        check(lambda x=x: getattr(xp, name)(xp.asarray(x)), reference(numpy_function(name), x))
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
@@ -237,7 +238,7 @@ def test_binary(name, data):
     same = data.draw(st.booleans(), label="same dtype")
     x2 = data.draw(numpy_arrays([x1.dtype] if same else BINARY[name], shape=s2), label="x2")
     x2 = nonnegative_exponent(name, x2)
-    expected = reference(getattr(np, name), x1, x2)
+    expected = reference(numpy_function(name), x1, x2)
     check(lambda: getattr(xp, name)(xp.asarray(x1), xp.asarray(x2)), expected)
 
 
@@ -245,7 +246,7 @@ def test_binary(name, data):
 def test_binary_dtype_pairs(name):
     """Every pair of dtypes, on every pair of special values: mixed-kind promotion
     (``int16`` with ``uint16``, ``int64`` with ``uint64``) must pick NumPy's loop."""
-    f_np, f_xp = getattr(np, name), getattr(xp, name)
+    f_np, f_xp = numpy_function(name), getattr(xp, name)
     for d1, d2 in itertools.product(ALL, ALL):
         x1 = special_values(d1)[:, None]
         x2 = nonnegative_exponent(name, special_values(d2))[None, :]
@@ -259,14 +260,18 @@ def test_binary_python_scalar(name, data):
     x = data.draw(numpy_arrays(BINARY[name]), label="x")
     s = data.draw(python_scalars(x.dtype), label="scalar")
     args = (s, x) if data.draw(st.booleans(), label="scalar first") else (x, s)
-    expected = reference(getattr(np, name), *args)
+    expected = reference(numpy_function(name), *args)
+    if name.startswith("logical_") and expected is OverflowError:
+        # NOTE: NumPy converts a Python int to its bool loop through a C long, which
+        # overflows from 2**63 on; the truth value of the int is the answer.
+        expected = reference(numpy_function(name), *(bool(a) if a is s else a for a in args))
     check(lambda: getattr(xp, name)(*map(lazy, args)), expected)
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
 def test_binary_python_scalar_dtypes(name):
     """Every array dtype with every kind of Python scalar, on both sides."""
-    f_np, f_xp = getattr(np, name), getattr(xp, name)
+    f_np, f_xp = numpy_function(name), getattr(xp, name)
     for dtype in ALL:
         x = special_values(dtype)
         for s in (True, 2, 2.5, -0.0, float("nan"), 1e-300, 1.5 - 0.5j):
@@ -289,7 +294,7 @@ def test_out_of_range_python_int(name):
     OverflowError at the user's line, as in NumPy. Where NumPy's loop is not an integer
     one, or it compares exactly (``NUMPY_TAKES_OUT_OF_RANGE_INTS``), the standard leaves
     the result unspecified: lazyarr raises OverflowError or gives NumPy's answer."""
-    f_np, f_xp = getattr(np, name), getattr(xp, name)
+    f_np, f_xp = numpy_function(name), getattr(xp, name)
     for dtype in INTEGER:
         ii = np.iinfo(dtype)
         x = np.array([0, 1, ii.max], dtype=dtype)
@@ -407,7 +412,7 @@ def test_binary_incompatible_shapes(name):
             where = next_line()
             getattr(xp, name)(*args)
         assert where in str(info.value)
-        assert reference(getattr(np, name), *map(np.asarray, args)) is ValueError
+        assert reference(numpy_function(name), *map(np.asarray, args)) is ValueError
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))

@@ -445,3 +445,95 @@ def test_take_along_axis_errors():
     with pytest.raises(IndexError) as info:
         np.asarray(y)
     assert where in str(info.value)
+
+
+# ----------------------------------------------------------------------------- x[key] = value
+
+
+def _values_for(draw, dtype: np.dtype, shape: tuple[int, ...]):
+    """A value to assign to ``x[key]`` of ``shape``: a Python scalar or a broadcastable array."""
+    if draw(st.booleans()):
+        scalar = draw(
+            st.booleans()
+            if dtype == np.bool_
+            else st.integers(int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
+            if dtype.kind in "iu"
+            else st.floats(width=32 if dtype in (np.float32, np.complex64) else 64)
+        )
+        return scalar, scalar
+    vshape = _broadcastable_to(draw, shape)
+    if vshape and draw(st.booleans()):
+        vshape = (1, *vshape)
+    value = draw(arrays(dtypes=[dtype], shape=vshape))
+    return _as_form(draw, value, allow_list=False)
+
+
+@given(st.data())
+def test_setitem(data):
+    x_np = data.draw(arrays(shape=shapes(max_side=3)), label="x")
+    key, np_key = data.draw(index_keys(x_np.shape), label="key")
+    try:
+        target = x_np[np_key]
+    except IndexError:
+        x = xp.asarray(x_np)
+        with pytest.raises(IndexError):
+            x[key] = 0
+            np.asarray(x)
+        return
+    value, np_value = _values_for(data.draw, x_np.dtype, target.shape)
+    expected = x_np.copy()
+    extra = np.ndim(np_value) - target.ndim
+    expected[np_key] = np_value.reshape(np_value.shape[extra:]) if extra > 0 else np_value
+    x = lazy(x_np) if data.draw(st.booleans()) else xp.asarray(x_np)
+    alias = x
+    x[key] = value
+    assert alias is x
+    assert_matches(x, expected)
+
+
+def test_setitem_records_a_node_and_leaves_other_arrays():
+    a = xp.asarray([1.0, 2.0, 3.0])
+    before = a[0]
+    a[0] = 5.0
+    assert float(before) == 1.0 and float(a[0]) == 5.0
+    assert a._node.op.name == "setitem"
+
+
+def test_setitem_lazy_mask_with_scalar_needs_no_values():
+    @xp.jit
+    def f(x):
+        x[x > 1] = 0.0
+        return x
+
+    np.testing.assert_array_equal(f(np.arange(4.0)), [0.0, 1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value", "error"),
+    [
+        (np.int8, 1.5, TypeError),
+        (np.int8, 300, OverflowError),
+        (np.float32, 1j, TypeError),
+        (np.int8, np.ones(3), TypeError),
+        (np.float32, np.ones(3, dtype=np.complex64), TypeError),
+        (np.float32, np.ones(2, dtype=np.float32), ValueError),
+    ],
+)
+def test_setitem_errors(dtype, value, error):
+    x = xp.zeros(3, dtype=dtype)
+    with pytest.raises(error) as info:
+        where = next_line()
+        x[:] = value
+    assert where in str(info.value)
+
+
+def test_setitem_promotes_value_into_x():
+    x = xp.zeros(3, dtype=xp.float64)
+    x[1:] = xp.asarray([1, 2], dtype=xp.int8)
+    assert_matches(x, np.array([0.0, 1.0, 2.0]))
+
+
+def test_setitem_out_of_range():
+    x = xp.zeros(3)
+    with pytest.raises(IndexError):
+        x[3] = 1.0
