@@ -21,6 +21,7 @@ nan = float("nan")
 pi = 3.141592653589793
 newaxis = None
 
+from . import fft, linalg  # noqa: E402 - the standard's extensions, as submodules
 from ._array import Array  # noqa: E402
 from ._compute import compute  # noqa: E402
 from ._creation_functions import (  # noqa: E402
@@ -171,6 +172,14 @@ from ._searching_functions import (  # noqa: E402
     searchsorted,
     where,
 )
+from ._set_functions import (  # noqa: E402
+    isin,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
+from ._sorting_functions import argsort, sort  # noqa: E402
 from ._statistical_functions import (  # noqa: E402
     cumulative_prod,
     cumulative_sum,
@@ -189,6 +198,14 @@ from ._utility_functions import (  # noqa: E402
 )
 from .compile.jit import Lowered, jit  # noqa: E402
 from .config import disable_jit  # noqa: E402
+from .grad import (  # noqa: E402
+    grad,
+    hessian,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 
 __all__ = [
     "Array",
@@ -205,6 +222,7 @@ __all__ = [
     "arange",
     "argmax",
     "argmin",
+    "argsort",
     "asarray",
     "asin",
     "asinh",
@@ -247,6 +265,7 @@ __all__ = [
     "expand_dims",
     "expm1",
     "eye",
+    "fft",
     "finfo",
     "flip",
     "float32",
@@ -256,8 +275,10 @@ __all__ = [
     "from_dlpack",
     "full",
     "full_like",
+    "grad",
     "greater",
     "greater_equal",
+    "hessian",
     "hypot",
     "iinfo",
     "imag",
@@ -268,11 +289,15 @@ __all__ = [
     "int64",
     "isdtype",
     "isfinite",
+    "isin",
     "isinf",
     "isnan",
+    "jacobian",
     "jit",
+    "jvp",
     "less",
     "less_equal",
+    "linalg",
     "linspace",
     "log",
     "log1p",
@@ -319,6 +344,7 @@ __all__ = [
     "signbit",
     "sin",
     "sinh",
+    "sort",
     "sqrt",
     "square",
     "squeeze",
@@ -339,9 +365,15 @@ __all__ = [
     "uint16",
     "uint32",
     "uint64",
+    "unique_all",
+    "unique_counts",
+    "unique_inverse",
+    "unique_values",
     "unstack",
+    "value_and_grad",
     "var",
     "vecdot",
+    "vjp",
     "where",
     "zeros",
     "zeros_like",

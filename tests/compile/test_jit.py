@@ -759,7 +759,8 @@ def test_donation_is_skipped_where_it_would_change_the_result():
     assert address(new) != address(v)
     np.testing.assert_array_equal(np.asarray(norms), (w * w).sum(axis=1))
     # Read-only, non-contiguous and lazyarr arrays are never written into.
-    for donated in (xp.asarray(w), w[:, ::-1], np.asfortranarray(w), np.array(w.astype(np.float32))):
+    others = (xp.asarray(w), w[:, ::-1], np.asfortranarray(w), w.astype(np.float32))
+    for donated in others:
         kept = np.array(donated, copy=True)
         result, _ = f(donated, w)
         np.testing.assert_allclose(np.asarray(result), kept - 0.1 * w, rtol=1e-6)
