@@ -15,7 +15,7 @@ import numpy as np
 from . import _dtypes
 from ._array import Array
 from ._errors import TracerConversionError, located, user_location
-from ._graph import Node, intern
+from ._graph import Node, intern, unique
 from ._ops import REGISTRY, Elementwise, Op, broadcast_shapes
 from .compile.eager import materialize
 
@@ -51,6 +51,15 @@ def from_numpy(a: np.ndarray | np.generic, copy: builtins.bool = True) -> Node:
     if copy or not isinstance(a, np.ndarray):
         a = np.array(a, copy=True)
         a.setflags(write=False)
+    # NOTE: user data is a leaf of its own, never merged with an equal constant: in
+    # ``x = asarray(2.0); grad(x**2, x)`` the exponent 2 must not be ``x``.
+    return unique(_CONSTANT, a.shape, dtype, a)
+
+
+def interned_constant(a: np.ndarray | np.generic) -> Node:
+    """A constant the library makes (a step, a start): equal ones are one node."""
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
     return constant_node(a)
 
 

@@ -25,6 +25,7 @@ from ._builder import (
     cast,
     elementwise,
     from_numpy,
+    interned_constant,
     node_of,
     reshape_node,
     scalar_node,
@@ -135,7 +136,8 @@ def asarray(
     if isinstance(obj, _SCALARS):
         if copy is False:
             raise located(ValueError, "asarray: converting a Python scalar requires a copy")
-        return Array._new(_scalar(obj, dtype or _default_dtype_for(obj), "asarray"))
+        scalar = _scalar(obj, dtype or _default_dtype_for(obj), "asarray")
+        return Array._new(from_numpy(scalar.value))  # user data: a leaf of its own
     if isinstance(obj, (list, tuple)) and _contains_array(obj):
         if copy is False:
             raise located(ValueError, "asarray: a sequence of arrays requires a copy")
@@ -321,17 +323,17 @@ def arange(
     except (OverflowError, ValueError) as e:
         raise located(type(e), f"arange: {e}") from None
     if n <= 2:
-        return Array._new(from_numpy(head))
+        return Array._new(interned_constant(head))
     with np.errstate(all="ignore"):
         # NOTE: array arithmetic, so integer deltas wrap (as in NumPy's fill) without warnings.
         delta = (head[1:] - head[:1]).reshape(())
         fill_head = np.arange(2, dtype=dtype) * delta + head[0]
-    first = Array._new(from_numpy(head[0]))
-    body = iota(n, dtype) * Array._new(from_numpy(delta)) + first
+    first = Array._new(interned_constant(head[0]))
+    body = iota(n, dtype) * Array._new(interned_constant(delta)) + first
     if fill_head.tobytes() != head.tobytes():
         # Positions 0 and 1 hold start and start + step exactly, whatever the fill gives.
         position = iota(n, _dtypes.INDEX_DTYPE)
-        second = Array._new(from_numpy(head[1]))
+        second = Array._new(interned_constant(head[1]))
         body = elementwise("where", position == 1, second, body)
         body = elementwise("where", position == 0, first, body)
     return body
@@ -374,13 +376,13 @@ def linspace(
     y = iota(num, _dtypes.DEFAULT_FLOAT)
     if work != y.dtype:
         y = Array._new(cast(y._node, work))
-    d = Array._new(from_numpy(delta))
+    d = Array._new(interned_constant(delta))
     if step is None:
         y = y * d
     elif step == 0:
         y = (y / div) * d
     else:
-        y = y * Array._new(from_numpy(step))
+        y = y * Array._new(interned_constant(step))
     y = y + start
     if endpoint and num > 1:
         last = iota(num, _dtypes.DEFAULT_INT) == num - 1
