@@ -43,3 +43,14 @@ def fmt_time(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1e3:8.2f} ms"
     return f"{seconds:8.2f} s "
+
+
+def time_runners(runners: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median time of each runner; a failing peer is reported, not fatal."""
+    times = {}
+    for name, fn in runners.items():
+        try:
+            times[name] = median_time(fn, repeats=repeats)
+        except Exception as e:
+            print(f"  {name}: failed ({type(e).__name__}: {e})")
+    return times

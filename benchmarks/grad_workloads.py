@@ -35,7 +35,7 @@ if ARGS is not None and ARGS.threads is not None:
         )
 
 import numpy as np  # noqa: E402
-from _harness import fmt_time, machine_load, median_time  # noqa: E402
+from _harness import fmt_time, machine_load, time_runners  # noqa: E402
 
 import lazyarr as xp  # noqa: E402
 
@@ -199,12 +199,7 @@ def softmax_regression_epoch():
 
 # ----------------------------------------------------------------------------- reporting
 def report(title: str, runners: dict, repeats: int, pairs=()) -> None:
-    times = {}
-    for name, fn in runners.items():
-        try:
-            times[name] = median_time(fn, repeats=repeats)
-        except Exception as e:  # a failing peer is reported, not fatal
-            print(f"  {name}: failed ({type(e).__name__}: {e})")
+    times = time_runners(runners, repeats)
     print(title)
     for name, t in times.items():
         print(f"  {name:24s} {fmt_time(t)}")

@@ -53,7 +53,7 @@ if ARGS is not None and ARGS.threads is not None:
         )
 
 import numpy as np  # noqa: E402
-from _harness import fmt_time, machine_load, median_time  # noqa: E402
+from _harness import fmt_time, machine_load, median_time, time_runners  # noqa: E402
 
 import lazyarr as xp  # noqa: E402
 
@@ -291,12 +291,7 @@ def time_to_first_result() -> tuple[float, float]:
 
 # ----------------------------------------------------------------------------- reporting
 def report(title: str, runners: dict, repeats: int, floor: float | None = None) -> None:
-    times = {}
-    for name, fn in runners.items():
-        try:
-            times[name] = median_time(fn, repeats=repeats)
-        except Exception as e:  # a failing peer is reported, not fatal
-            print(f"  {name}: failed ({type(e).__name__}: {e})")
+    times = time_runners(runners, repeats)
     base = times.get("NumPy")
     print(f"{title}")
     for name, t in times.items():
