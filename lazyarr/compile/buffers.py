@@ -38,11 +38,6 @@ def allocator(shape: tuple[int, ...], dtype: np.dtype) -> Callable[[], np.ndarra
     return functools.partial(_pooled, shape, dtype, nbytes)
 
 
-def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An uninitialized C-contiguous array, from the pool when it is large."""
-    return allocator(shape, dtype)()
-
-
 def _pooled(shape: tuple[int, ...], dtype: np.dtype, nbytes: int) -> np.ndarray:
     global _idle_bytes
     with _lock:

@@ -9,34 +9,38 @@ import lazyarr as xp
 from lazyarr.compile import buffers
 
 
+def empty(shape, dtype):
+    return buffers.allocator(shape, dtype)()
+
+
 def address(a) -> int:
     return np.asarray(a).__array_interface__["data"][0]
 
 
 def test_small_arrays_come_from_numpy():
-    a = buffers.empty((10,), np.dtype(np.float64))
+    a = empty((10,), np.dtype(np.float64))
     assert a.flags.owndata and a.flags.c_contiguous and a.flags.writeable
 
 
 def test_a_dropped_block_is_reused():
     shape, dtype = (512, 1024), np.dtype(np.float64)  # 4 MiB
-    a = buffers.empty(shape, dtype)
+    a = empty(shape, dtype)
     assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable
     first = address(a)
     del a
     gc.collect()
-    b = buffers.empty(shape, dtype)
+    b = empty(shape, dtype)
     assert address(b) == first
 
 
 def test_a_block_stays_taken_while_a_view_of_it_lives():
     shape, dtype = (512, 1024), np.dtype(np.float64)
-    a = buffers.empty(shape, dtype)
+    a = empty(shape, dtype)
     a[...] = 7.0
     view = a[::2, 3:].T
     del a
     gc.collect()
-    b = buffers.empty(shape, dtype)
+    b = empty(shape, dtype)
     b[...] = -1.0
     assert not np.shares_memory(b, view)
     assert (view == 7.0).all()
@@ -60,7 +64,7 @@ def test_jitted_results_recycle_their_memory_and_stay_correct():
 
 def test_idle_memory_is_bounded():
     shape, dtype = (1 << 18,), np.dtype(np.float64)  # 2 MiB each
-    arrays = [buffers.empty(shape, dtype) for _ in range(10)]
+    arrays = [empty(shape, dtype) for _ in range(10)]
     before = buffers.idle_bytes()
     del arrays
     gc.collect()
