@@ -284,6 +284,8 @@ def _cast_impl(x, *, dtype):
 
 
 _declare(Op("astype", _cast_infer, _cast_impl, kind="elementwise"))
+# The same bits read as another dtype of the same size (random bits become floats).
+_declare(Op("bitcast", _cast_infer, lambda x, *, dtype: x.view(dtype), kind="elementwise"))
 
 
 # ----------------------------------------------------------------------------- leaves

@@ -88,6 +88,7 @@ PRELUDE = (
 #include <omp.h>
 #include <stdint.h>
 #include <limits.h>
+#include <string.h>
 
 #if defined(__x86_64__) && defined(__GLIBC__)
 """
@@ -126,6 +127,22 @@ static inline T lz_logaddexp_##SUFFIX(T x, T y) {                               
 }
 LZ_DIVMOD(double, )
 LZ_DIVMOD(float, f)
+
+/* The same bits as another type of the same size (memcpy: defined, and vectorized). */
+#define LZ_BITCAST(A, B)                                                         \
+static inline B lz_bitcast_##A##_##B(A x) { B y; memcpy(&y, &x, sizeof y); return y; }
+LZ_BITCAST(uint64_t, double)
+LZ_BITCAST(double, uint64_t)
+LZ_BITCAST(int64_t, double)
+LZ_BITCAST(double, int64_t)
+LZ_BITCAST(uint32_t, float)
+LZ_BITCAST(float, uint32_t)
+LZ_BITCAST(int32_t, float)
+LZ_BITCAST(float, int32_t)
+LZ_BITCAST(uint64_t, int64_t)
+LZ_BITCAST(int64_t, uint64_t)
+LZ_BITCAST(uint32_t, int32_t)
+LZ_BITCAST(int32_t, uint32_t)
 
 /* NumPy's integer floor division and remainder: zero divisors give 0. */
 #define LZ_INTDIV(T, MIN)                                                        \
@@ -169,6 +186,8 @@ def expression(node: Node, args: Sequence[str]) -> str | None:
         return _cast(args[0], ins[0], node.dtype)
     if op == "where":
         return f"({args[0]} ? {args[1]} : {args[2]})"
+    if op == "bitcast":
+        return f"lz_bitcast_{C_TYPES[ins[0]]}_{C_TYPES[node.dtype]}({args[0]})"
     if len(set(ins)) != 1:
         return None  # mixed loops (int64 with uint64) stay with NumPy's exact rules
     t = ins[0]

@@ -410,6 +410,7 @@ _LEAF = NotDifferentiable("a leaf: differentiated with respect to, never through
 NOT_DIFFERENTIABLE = {
     **dict.fromkeys(
         [
+            "bitcast",
             "bitwise_and",
             "bitwise_invert",
             "bitwise_left_shift",

@@ -54,7 +54,7 @@ def _kernel_cache(tmp_path_factory):
 ELEMENTWISE = sorted(
     name
     for name, op in REGISTRY.items()
-    if op.kind == "elementwise" and name not in ("astype", "where")
+    if op.kind == "elementwise" and name not in ("astype", "bitcast", "where")
 )
 UNARY = [n for n in ELEMENTWISE if REGISTRY[n].nin == 1]
 BINARY = [n for n in ELEMENTWISE if REGISTRY[n].nin == 2]
@@ -888,3 +888,20 @@ def test_reductions_over_any_one_axis_compile_and_match_numpy_exactly(shape, nam
             got, expected = f(x), getattr(np, name)(x * 1, axis=axis)
             assert got.dtype == expected.dtype
             np.testing.assert_array_equal(np.asarray(got), expected)
+
+
+@pytest.mark.parametrize(
+    "source, target",
+    [("uint64", "float64"), ("float64", "int64"), ("uint32", "float32"), ("float32", "int32")],
+)
+def test_bitcast_reads_the_same_bits_as_numpy_view(source, target):
+    from lazyarr._builder import apply
+
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2**63, size=(7, 5), dtype=np.int64).astype(np.uint64)
+    x = bits.view(np.float64).astype(source) if source.startswith("float") else bits
+    x = np.ascontiguousarray(x.astype(source)[:, ::-2])  # negative strides, then contiguous
+    for value in (x, x[::-1, ::2]):
+        f = xp.jit(lambda v: apply(REGISTRY["bitcast"], (v._node,), dtype=np.dtype(target)))
+        assert "c lz_" in f.lower(value).as_text()
+        assert np.asarray(f(value)).tobytes() == value.view(target).tobytes()
