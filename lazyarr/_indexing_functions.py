@@ -1,4 +1,4 @@
-"""Indexing: ``x[key]``, ``take`` and ``take_along_axis``.
+"""Indexing: ``x[key]``, ``take``, ``take_along_axis`` and ``dynamic_slice``.
 
 ``x[key]`` and ``x[key] = value`` follow NumPy: integers, slices, ``...``, ``None``, integer arrays
 (advanced indexing, with NumPy's rule for where the indexed axes go) and boolean
@@ -6,6 +6,11 @@ masks. Basic indexing becomes ``slice`` and ``reshape`` nodes; integer arrays a
 ``gather`` node. Out-of-range integers are an ``IndexError`` at the user's line
 when the index is known while the graph is built, and when it is evaluated
 otherwise.
+
+Inside ``xp.jit`` a slice bound may be a traced 0-d integer (Theano's minibatch
+``X[i * n:(i + 1) * n]``): the slice's length must then be provably constant, which
+``_linear_form`` checks, and it becomes a ``dynamic_slice`` node whose start is
+checked when the compiled program runs (no clamping, no wrap-around).
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from . import _dtypes
 from ._array import Array
 from ._axes import normalize_axis
 from ._builder import apply, cast, concrete, node_of, reshape_node, scalar_node
-from ._errors import located
+from ._errors import TracerConversionError, located
 from ._graph import Node
-from ._ops import REGISTRY, broadcast_shapes
+from ._ops import REGISTRY, broadcast_shapes, check_dynamic_start
+from .compile.eager import materialize
 
 
 def _check_bounds(index: np.ndarray, size: int, what: str) -> None:
@@ -205,9 +211,15 @@ def getitem(x: Array, key: Any) -> Array:
     ]
 
     slices, drop, arrays, spec = [], [], [], []
+    windows: dict[int, tuple[Node, int]] = {}  # axis -> (traced start, static length)
     for axis, (k, size) in enumerate(zip(entries, node.shape)):
         if isinstance(k, slice):
-            slices.append(_normalize_slice(k, size))
+            window = _traced_window(k, size)
+            if window is None:
+                slices.append(_normalize_slice(k, size))
+            else:
+                windows[axis] = window
+                slices.append((0, size, 1))
             spec.append(-1)
             continue
         if _is_array_entry(k):
@@ -235,6 +247,11 @@ def getitem(x: Array, key: Any) -> Array:
             drop.append(axis)
     if any(s != (0, d, 1) for s, d in zip(slices, node.shape)):
         node = apply(REGISTRY["slice"], (node,), slices=tuple(slices))._node
+    if windows:
+        zero = scalar_node(0, _dtypes.INDEX_DTYPE)
+        starts = tuple(windows[a][0] if a in windows else zero for a in range(node.ndim))
+        sizes = tuple(windows[a][1] if a in windows else d for a, d in enumerate(node.shape))
+        node = _dynamic_slice_node(node, starts, sizes)
     if drop:
         node = reshape_node(node, tuple(d for a, d in enumerate(node.shape) if a not in drop))
     if arrays:
@@ -268,6 +285,289 @@ def _normalize_slice(k: slice, size: int) -> tuple[int, int | None, int]:
     return (start, stop, step)
 
 
+# ----------------------------------------------------------------------------- traced slices
+def _traced_bound(v: Any) -> Node | None:
+    """The node of a slice bound whose value does not exist yet (a traced Array), else None.
+
+    A lazy bound that can be computed now (outside jit, or closed over inside it) is
+    left to ``slice.indices``, which computes it and applies NumPy's rules.
+    """
+    if not isinstance(v, Array):
+        return None
+    node = v._node
+    if node.value is not None:
+        return None
+    try:
+        materialize((node,))
+    except TracerConversionError:
+        return node
+    return None
+
+
+def _traced_window(k: slice, size: int) -> tuple[Node, int] | None:
+    """For a slice with a traced bound, its start (an index-dtype node) and static length.
+
+    None for a slice whose bounds are all known: it is an ordinary static slice.
+    """
+    start, stop, step = (_traced_bound(v) for v in (k.start, k.stop, k.step))
+    if start is None and stop is None and step is None:
+        return None
+    for node, name in ((start, "start"), (stop, "stop"), (step, "step")):
+        if node is not None and (node.ndim != 0 or not _dtypes.is_integer(node.dtype)):
+            shown = "x".join(map(str, node.shape)) or "0-d"
+            raise located(
+                TypeError,
+                f"slice {name} must be an integer or a 0-d integer array, got a {shown} "
+                f"{node.dtype} array",
+            )
+    if step is not None or (k.step is not None and _static_int(k.step, "step") != 1):
+        raise located(
+            IndexError,
+            "a slice with a bound computed inside xp.jit must have step 1 (or none); "
+            "slice with the step first (x[::k]), then with the traced bounds",
+        )
+    forms = []
+    for bound, traced, default in ((k.start, start, 0), (k.stop, stop, None)):
+        if traced is not None:
+            forms.append(_linear_form(traced))
+        elif bound is None and default is None:
+            raise located(
+                TracerConversionError,
+                "x[i:] inside xp.jit: a slice from a start computed at run time to the end of "
+                "the axis has a length that depends on the start's value, which is not known "
+                "while tracing (shapes are fixed when a function is traced); give the length: "
+                "x[i:i + n] with n a Python int, or xp.dynamic_slice(x, (i,), (n,)), or pass "
+                "i in static_argnames",
+            )
+        else:
+            forms.append({None: default if bound is None else _static_int(bound, "bound")})
+    length = _constant_difference(forms[1], forms[0])
+    if length is None:
+        raise located(
+            TracerConversionError,
+            "x[start:stop] inside xp.jit: the slice's length stop - start must be the same on "
+            "every call (shapes are fixed when a function is traced), and it cannot be proven "
+            "from how start and stop were computed; write them as i * n and (i + 1) * n, or "
+            "i and i + n, with n a Python int; or call xp.dynamic_slice(x, starts, sizes) with "
+            "a static size; or pass the bounds in static_argnames",
+        )
+    if length < 0:
+        raise located(
+            IndexError, f"x[start:stop] inside xp.jit: stop - start is {length}, a negative length"
+        )
+    if length > size:
+        raise located(
+            IndexError,
+            f"x[start:stop] inside xp.jit: a slice of length {length} cannot fit in an axis of "
+            f"size {size}",
+        )
+    if start is None:
+        begin = scalar_node(forms[0][None], _dtypes.INDEX_DTYPE)
+    else:
+        begin = cast(start, _dtypes.INDEX_DTYPE)
+    return begin, length
+
+
+def _static_int(v: Any, what: str) -> int:
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise located(
+            TypeError, f"slice {what} must be an integer, got {type(v).__name__}"
+        ) from None
+
+
+_MAX_FORM_DEPTH = 64
+_LINEAR = frozenset({"add", "subtract", "multiply", "negative", "positive", "astype"})
+
+
+def _linear_form(node: Node, depth: int = 0) -> dict[Node | None, int]:
+    """A 0-d integer node as ``{leaf: coefficient, None: constant}``: the sum of
+    ``coefficient * leaf`` plus the constant, through additions, subtractions,
+    negations, multiplications by constants and casts between integer dtypes.
+
+    Anything else is a leaf of its own; interning makes equal subexpressions one node,
+    so ``(i + 1) * n - i * n`` reduces to ``n`` whatever ``i`` is. Integer overflow is
+    ignored: a wrapped start fails the run-time bounds check.
+    """
+    if node.value is not None and node.ndim == 0:
+        return {None: int(node.value)}
+    name = node.op.name
+    if (
+        name not in _LINEAR
+        or depth > _MAX_FORM_DEPTH
+        or node.ndim != 0
+        or not _dtypes.is_integer(node.dtype)
+        or not all(i.ndim == 0 and _dtypes.is_integer(i.dtype) for i in node.inputs)
+    ):
+        return {node: 1}
+    forms = [_linear_form(i, depth + 1) for i in node.inputs]
+    if name in ("positive", "astype"):
+        return forms[0]
+    if name == "negative":
+        return _scaled(forms[0], -1)
+    a, b = forms
+    if name == "add":
+        return _combined(a, b, 1)
+    if name == "subtract":
+        return _combined(a, b, -1)
+    if set(a) <= {None}:  # multiply: one side must be a constant
+        return _scaled(b, a.get(None, 0))
+    if set(b) <= {None}:
+        return _scaled(a, b.get(None, 0))
+    return {node: 1}
+
+
+def _scaled(form: dict, c: int) -> dict:
+    return {k: v * c for k, v in form.items() if v * c}
+
+
+def _combined(a: dict, b: dict, sign: int) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + sign * v
+    return {k: v for k, v in out.items() if v}
+
+
+def _constant_difference(a: dict, b: dict) -> int | None:
+    """``a - b`` when it is a constant, else None."""
+    diff = _combined(a, b, -1)
+    if set(diff) <= {None}:
+        return diff.get(None, 0)
+    return None
+
+
+def _start_node(s: Any, axis: int, fname: str) -> Node:
+    """One start of ``dynamic_slice``: a Python or NumPy integer, or a 0-d integer array."""
+    if isinstance(s, bool) or (isinstance(s, np.generic) and s.dtype == np.bool_):
+        raise located(TypeError, f"{fname}: start_indices[{axis}] must be an integer, got a bool")
+    if isinstance(s, (int, np.integer)):
+        return scalar_node(int(s), _dtypes.INDEX_DTYPE)
+    try:
+        node = node_of(s, f"{fname}: start_indices[{axis}]")
+    except TypeError as e:
+        raise located(
+            TypeError,
+            f"{fname}: start_indices[{axis}] must be an integer or a 0-d integer array, got "
+            f"{type(s).__name__}",
+        ) from e
+    if node.ndim != 0 or not _dtypes.is_integer(node.dtype):
+        shown = "x".join(map(str, node.shape)) or "0-d"
+        raise located(
+            TypeError,
+            f"{fname}: start_indices[{axis}] must be an integer or a 0-d integer array, got a "
+            f"{shown} {node.dtype} array",
+        )
+    return node
+
+
+def _dynamic_slice_node(node: Node, starts: tuple[Node, ...], sizes: tuple[int, ...]) -> Node:
+    """The ``dynamic_slice`` node; starts whose values are known are checked now."""
+    for axis, (start, size, dim) in enumerate(zip(starts, sizes, node.shape)):
+        if start.value is not None:
+            try:
+                check_dynamic_start(int(start.value), size, dim, axis)
+            except IndexError as e:
+                raise located(IndexError, str(e)) from None
+    starts = tuple(cast(s, _dtypes.INDEX_DTYPE) for s in starts)
+    return apply(REGISTRY["dynamic_slice"], (node, *starts), sizes=sizes)._node
+
+
+def _window_args(fname: str, node: Node, start_indices: Any, sizes: Any) -> tuple:
+    if not isinstance(start_indices, (tuple, list)):
+        raise located(
+            TypeError,
+            f"{fname}: start_indices must be a tuple or list with one start per axis of x, got "
+            f"{type(start_indices).__name__}",
+        )
+    if len(start_indices) != node.ndim:
+        raise located(
+            ValueError,
+            f"{fname}: x has {node.ndim} axes but start_indices has {len(start_indices)} entries",
+        )
+    starts = tuple(_start_node(s, a, fname) for a, s in enumerate(start_indices))
+    try:
+        sizes = tuple(operator.index(n) for n in sizes)
+    except TypeError:
+        raise located(
+            TypeError, f"{fname}: slice sizes must be a tuple of Python integers, got {sizes!r}"
+        ) from None
+    if len(sizes) != node.ndim:
+        raise located(
+            ValueError, f"{fname}: x has {node.ndim} axes but the sizes have {len(sizes)} entries"
+        )
+    for axis, (n, d) in enumerate(zip(sizes, node.shape)):
+        if not 0 <= n <= d:
+            raise located(
+                ValueError,
+                f"{fname}: size {n} does not fit in axis {axis} of x (size {d}); sizes must be "
+                f"between 0 and the axis size",
+            )
+    return starts, sizes
+
+
+def dynamic_slice(x: Any, /, start_indices: Any, slice_sizes: Any) -> Array:
+    """``x[s0:s0 + n0, s1:s1 + n1, ...]`` with static sizes and starts that may be traced.
+
+    ``start_indices`` holds one start per axis of ``x``: a Python integer or a 0-d
+    integer array (inside ``xp.jit``, a traced value); ``slice_sizes`` one Python
+    integer per axis. The result's shape is ``slice_sizes`` whatever the starts, so a
+    jitted function slicing at a new position runs the same compiled code. This is
+    what ``x[a:b]`` becomes inside jit when ``a`` is traced and ``b - a`` is a constant.
+
+    A start must satisfy ``0 <= start <= x.shape[axis] - size``; otherwise it is an
+    ``IndexError`` (when the slice is built if the start is known, else when the
+    program runs). Unlike JAX's ``lax.dynamic_slice`` the start is never clamped, and
+    unlike a Python slice a negative start does not count from the end.
+
+    >>> import lazyarr as xp
+    >>> x = xp.reshape(xp.arange(12), (4, 3))
+    >>> xp.dynamic_slice(x, (xp.asarray(1), 0), (2, 3)).shape
+    (2, 3)
+    """
+    fname = "dynamic_slice"
+    node = node_of(x, f"{fname}: x")
+    starts, sizes = _window_args(fname, node, start_indices, slice_sizes)
+    if all(isinstance(s, (int, np.integer)) for s in start_indices):
+        # Static starts are a static slice (checked here, as x[a:b] is not: no clamping).
+        for axis, (s, n, d) in enumerate(zip(start_indices, sizes, node.shape)):
+            try:
+                check_dynamic_start(int(s), n, d, axis)
+            except IndexError as e:
+                raise located(IndexError, f"{fname}: {e}") from None
+        slices = tuple((int(s), int(s) + n, 1) for s, n in zip(start_indices, sizes))
+        if all(s == (0, d, 1) for s, d in zip(slices, node.shape)):
+            return Array._new(node)
+        return apply(REGISTRY["slice"], (node,), slices=slices)
+    return Array._new(_dynamic_slice_node(node, starts, sizes))
+
+
+def dynamic_update_slice(x: Any, update: Any, /, start_indices: Any) -> Array:
+    """``x`` with ``update`` written at ``x[s0:s0 + update.shape[0], ...]``, starts as in
+    ``dynamic_slice`` (the functional ``x[i:i + n] = update`` with a traced ``i``).
+
+    ``update`` has x's number of axes and a dtype that promotes to x's.
+    """
+    fname = "dynamic_update_slice"
+    node = node_of(x, f"{fname}: x")
+    value = _value_node(update, node.dtype)
+    if value.ndim != node.ndim:
+        raise located(
+            ValueError,
+            f"{fname}: update must have x's {node.ndim} axes, got shape {value.shape}",
+        )
+    starts, sizes = _window_args(fname, node, start_indices, value.shape)
+    for axis, (start, size, dim) in enumerate(zip(starts, sizes, node.shape)):
+        if start.value is not None:
+            try:
+                check_dynamic_start(int(start.value), size, dim, axis)
+            except IndexError as e:
+                raise located(IndexError, f"{fname}: {e}") from None
+    starts = tuple(cast(s, _dtypes.INDEX_DTYPE) for s in starts)
+    return apply(REGISTRY["dynamic_update_slice"], (node, value, *starts))
+
+
+# ----------------------------------------------------------------------------- take
 def take(x: Any, indices: Any, /, *, axis: int | None = None) -> Array:
     """Elements of ``x`` at integer ``indices`` along ``axis`` (default: of the flattened x).
 
@@ -319,12 +619,18 @@ def setitem(x: Array, key: Any, value: Any) -> None:
     """
     node = x._node
     entries = list(key) if isinstance(key, tuple) else [key]
-    entries = [_as_index_entry(k) for k in entries]
+    entries = [_slice_of_ints(k) if isinstance(k, slice) else _as_index_entry(k) for k in entries]
     value_node = _value_node(value, node.dtype)
     # NOTE: a scalar written through a boolean mask needs no positions: the key is
-    # checked with an all-true mask of the same shape, so it works inside jit too.
+    # checked with an all-true mask of the same shape, so it works inside jit too. Not
+    # when other advanced indices must broadcast with the mask's positions.
+    alone = sum(map(_is_array_entry, entries)) == 1 and not any(
+        isinstance(k, bool) for k in entries
+    )
     probe = [
-        np.ones(k.shape, dtype=bool) if value_node.ndim == 0 and _is_bool_array(k) else k
+        np.ones(k.shape, dtype=bool)
+        if value_node.ndim == 0 and alone and _is_bool_array(k) and k.ndim
+        else k
         for k in entries
     ]
     target = getitem(x, tuple(probe)).shape
@@ -358,6 +664,20 @@ def setitem(x: Array, key: Any, value: Any) -> None:
         else:
             encoded.append(operator.index(k))
     x._node = apply(REGISTRY["setitem"], (node, value_node, *indices), key=tuple(encoded))._node
+
+
+def _slice_of_ints(k: slice) -> slice:
+    """A slice of ``setitem``'s key with its bounds as Python ints (a static attribute)."""
+    bounds = (k.start, k.stop, k.step)
+    if all(b is None or type(b) is int for b in bounds):
+        return k
+    if any(_traced_bound(b) is not None for b in bounds):
+        raise located(
+            TypeError,
+            "x[a:b] = value with a slice bound computed inside xp.jit is not supported; "
+            "write x = xp.dynamic_update_slice(x, value, starts) with one start per axis of x",
+        )
+    return slice(*(None if b is None else _static_int(b, "bound") for b in bounds))
 
 
 def _value_node(value: Any, dtype: np.dtype) -> Node:

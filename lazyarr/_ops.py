@@ -517,6 +517,59 @@ def decode_key(key: tuple, indices: tuple) -> tuple:
 _declare(Op("setitem", _same_infer, _setitem_impl, kind="index"))
 
 
+def check_dynamic_start(start: int, size: int, dim: int, axis: int) -> None:
+    """``IndexError`` unless a window of ``size`` at ``start`` fits in an axis of ``dim``.
+
+    No clamping (JAX) and no wrap-around (Python): a start computed at run time that
+    points outside the array is a bug in the caller's arithmetic, so it is reported.
+    """
+    if start < 0:
+        raise IndexError(
+            f"dynamic slice of length {size} starting at {start} starts before the beginning "
+            f"of axis {axis} (size {dim}); a start computed at run time never wraps around"
+        )
+    if start > dim - size:
+        raise IndexError(
+            f"dynamic slice of length {size} starting at {start} runs past the end of axis "
+            f"{axis} (size {dim})"
+        )
+
+
+def _dynamic_window(x_shape: Shape, starts: tuple, sizes: Shape) -> tuple[slice, ...]:
+    window = []
+    for axis, (start, size, dim) in enumerate(zip(starts, sizes, x_shape)):
+        start = int(start)
+        check_dynamic_start(start, size, dim, axis)
+        window.append(slice(start, start + size))
+    return tuple(window)
+
+
+def _dynamic_slice_infer(inputs, *, sizes):
+    return sizes, inputs[0].dtype
+
+
+def _dynamic_slice_impl(x, *starts, sizes):
+    return x[_dynamic_window(x.shape, starts, sizes)]
+
+
+# ``x[s0:s0+n0, s1:s1+n1, ...]`` with the starts (0-d index-dtype inputs, one per axis of
+# x) known only at run time and the sizes static. The result is a view of x, so it is an
+# "index" op: run by ``run_node`` (which names the user's line in the IndexError of a bad
+# start), never fused, and, as every NumPy step, taken as a possible alias of its input.
+_declare(Op("dynamic_slice", _dynamic_slice_infer, _dynamic_slice_impl, kind="index"))
+
+
+def _dynamic_update_slice_impl(x, update, *starts):
+    out = np.array(x, copy=True)
+    out[_dynamic_window(x.shape, starts, update.shape)] = update
+    return out
+
+
+# ``x`` with ``update`` (x's dtype and number of axes) written at run-time offsets ``starts``:
+# the transpose of ``dynamic_slice`` (its cotangent is written into zeros).
+_declare(Op("dynamic_update_slice", _same_infer, _dynamic_update_slice_impl, kind="index"))
+
+
 # ----------------------------------------------------------------------------- reductions
 def reduced_shape(shape: Shape, axes: tuple[int, ...], keepdims: bool) -> Shape:
     if keepdims:

@@ -537,3 +537,362 @@ def test_setitem_out_of_range():
     x = xp.zeros(3)
     with pytest.raises(IndexError):
         x[3] = 1.0
+
+
+# ----------------------------------------------------------------------------- traced slices
+# Theano's minibatch pattern: X[i * n:(i + 1) * n] with i traced inside xp.jit becomes a
+# dynamic_slice of static length n. xp.dynamic_slice is the explicit form.
+
+
+def _start_forms(draw, value: int):
+    """``value`` as a dynamic_slice start: Python int, NumPy scalars, 0-d arrays, lazy."""
+    form = draw(st.sampled_from(["int", "int64", "int32", "uint8", "array", "asarray", "lazy"]))
+    if form == "uint8" and not 0 <= value <= 255:
+        form = "int64"
+    if form == "int":
+        return value
+    if form in ("int64", "int32", "uint8"):
+        return np.dtype(form).type(value)
+    if form == "array":
+        return np.asarray(value, dtype=np.int16)
+    if form == "asarray":
+        return xp.asarray(np.int32(value))
+    return lazy(np.asarray(value, dtype=np.int64))
+
+
+@st.composite
+def windows(draw, shape: tuple[int, ...]):
+    """Sizes and in-range starts of a dynamic slice of ``shape``: (starts, sizes, NumPy key)."""
+    sizes = tuple(draw(st.integers(0, d)) for d in shape)
+    starts = tuple(draw(st.integers(0, d - n)) for d, n in zip(shape, sizes))
+    key = tuple(slice(s, s + n) for s, n in zip(starts, sizes))
+    return starts, sizes, key
+
+
+@given(st.data())
+def test_dynamic_slice_matches_numpy(data):
+    x_np = data.draw(arrays(dtypes=ALL, shape=shapes(min_dims=1, max_dims=3, max_side=5)))
+    starts, sizes, key = data.draw(windows(x_np.shape))
+    given_starts = tuple(_start_forms(data.draw, s) for s in starts)
+    assert_matches(xp.dynamic_slice(xp.asarray(x_np), given_starts, sizes), x_np[key])
+
+
+@given(st.data())
+def test_dynamic_slice_inside_jit_matches_numpy(data):
+    x_np = data.draw(arrays(dtypes=ALL, shape=shapes(min_dims=1, max_dims=3, max_side=5)))
+    starts, sizes, key = data.draw(windows(x_np.shape))
+    dtype = data.draw(st.sampled_from([np.int64, np.int32, np.uint16]))
+
+    @xp.jit
+    def f(x, starts):
+        return xp.dynamic_slice(x, starts, sizes)
+
+    assert_matches(f(x_np, tuple(dtype(s) for s in starts)), x_np[key])
+
+
+def test_dynamic_slice_static_starts_are_a_static_slice():
+    x = xp.asarray(np.arange(12.0).reshape(3, 4))
+    y = xp.dynamic_slice(x, (1, np.int64(2)), (2, 2))
+    assert y._node.op.name == "slice"
+    assert_matches(y, np.arange(12.0).reshape(3, 4)[1:3, 2:4])
+    assert xp.dynamic_slice(x, (0, 0), (3, 4))._node is x._node
+
+
+# Keys with traced bounds (i is a traced 0-d integer) and the same key for NumPy.
+TRACED_KEYS = {
+    "i:i+2": lambda i: (slice(i, i + 2),),
+    "i*3:(i+1)*3": lambda i: (slice(i * 3, (i + 1) * 3),),
+    "i*3:i*3+3": lambda i: (slice(i * 3, i * 3 + 3),),
+    "i-1:i+1": lambda i: (slice(i - 1, i + 1),),
+    "-(-i):2+i": lambda i: (slice(-(-i), 2 + i),),  # noqa: B002
+    "2*i-i:i+3": lambda i: (slice(2 * i - i, i + 3),),
+    "i:i": lambda i: (slice(i, i),),
+    "i:i+n, :": lambda i: (slice(i, i + 2), slice(None)),
+    ":, i:i+2": lambda i: (slice(None), slice(i, i + 2)),
+    "i:i+2, i-1:i+1": lambda i: (slice(i, i + 2), slice(i - 1, i + 1)),
+    "1, i:i+2": lambda i: (1, slice(i, i + 2)),
+    "::2, i:i+2": lambda i: (slice(None, None, 2), slice(i, i + 2)),
+    "..., i:i+1": lambda i: (Ellipsis, slice(i, i + 1)),
+    "None, i:i+2": lambda i: (None, slice(i, i + 2)),
+    "[0, 2], i:i+2": lambda i: ([0, 2], slice(i, i + 2)),
+    "i:i+2, [3, 0]": lambda i: (slice(i, i + 2), [3, 0]),
+    "i:i+2 (step 1)": lambda i: (slice(i, i + 2, 1),),
+    "astype": lambda i: (slice(xp.astype(i, xp.int32) if isinstance(i, xp.Array) else i, i + 2),),
+}
+
+
+@pytest.mark.parametrize("name", TRACED_KEYS)
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, "asarray"])
+def test_getitem_traced_bounds_match_numpy(name, dtype):
+    make = TRACED_KEYS[name]
+    x_np = np.arange(9 * 5 * 4, dtype=np.float32).reshape(9, 5, 4)
+    traces = []
+
+    @xp.jit
+    def f(x, i):
+        traces.append(1)
+        return x[make(i)]
+
+    shapes_seen = set()
+    for i in range(1, 3):
+        start = xp.asarray(np.int64(i)) if dtype == "asarray" else dtype(i)
+        y = f(x_np, start)
+        assert_matches(y, x_np[make(i)])
+        shapes_seen.add(y.shape)
+    assert len(traces) == 1, "a new start must not re-trace"
+    assert len(shapes_seen) == 1
+
+
+def test_getitem_traced_slice_is_one_dynamic_slice_node():
+    @xp.jit
+    def f(x, i):
+        return x[i * 4 : (i + 1) * 4, 1:]
+
+    text = f.lower(np.zeros((12, 3)), np.int64(0)).as_text()
+    assert text.count("dynamic_slice(") == 1 and "sizes=(4, 2)" in text
+
+
+def test_minibatch_pattern_traces_once():
+    rng = np.random.default_rng(0)
+    data_x = rng.standard_normal((500, 28)).astype(np.float32)
+    w = rng.standard_normal((28, 3)).astype(np.float32)
+    batch = 60
+    traces = []
+
+    @xp.jit
+    def score(data_x, w, i):
+        traces.append(1)
+        return xp.sum(data_x[i * batch : (i + 1) * batch] @ w, axis=0)
+
+    for i in range(500 // batch):
+        got = np.asarray(score(data_x, w, np.int64(i)))
+        expected = (data_x[i * batch : (i + 1) * batch] @ w).sum(axis=0)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert len(traces) == 1
+    # The data set closed over instead of passed in: the same.
+    data = xp.asarray(data_x)
+
+    @xp.jit
+    def closed(i):
+        return data[i * batch : (i + 1) * batch]
+
+    assert_matches(closed(np.int64(3)), data_x[180:240])
+
+
+def test_traced_slice_out_of_range_raises_at_run_time():
+    data_x = np.zeros((50, 4))
+
+    @xp.jit
+    def f(data_x, i):
+        where.append(next_line())
+        return data_x[i * 6 : (i + 1) * 6]
+
+    where: list[str] = []
+    assert f(data_x, np.int64(7)).shape == (6, 4)  # 42..48: fits
+    with pytest.raises(
+        IndexError, match=r"length 6 starting at 48 runs past the end of axis 0 \(size 50\)"
+    ) as info:
+        f(data_x, np.int64(8))
+    assert where[0] in str(info.value)
+    with pytest.raises(IndexError, match="starting at -6 starts before the beginning") as info:
+        f(data_x, np.int64(-1))  # no wrap-around
+    assert where[0] in str(info.value)
+    assert_matches(f(data_x, np.int64(0)), data_x[:6])  # the program still works after an error
+
+
+def test_dynamic_slice_out_of_range_eagerly():
+    x = xp.asarray(np.arange(10.0))
+    for start in (9, np.int64(9), xp.asarray(9), np.asarray(-1), -1):
+        with pytest.raises(IndexError, match="dynamic slice of length 3") as info:
+            where = next_line()
+            xp.dynamic_slice(x, (start,), (3,))
+        assert where in str(info.value)
+    where = next_line()
+    y = xp.dynamic_slice(x, (lazy(np.asarray(8)),), (3,))  # value not known yet: at evaluation
+    with pytest.raises(IndexError, match="starting at 8 runs past the end") as info:
+        np.asarray(y)
+    assert where in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "body, error, match",
+    [
+        (lambda x, i, j: x[i:j], TypeError, "cannot be proven"),
+        (lambda x, i, j: x[i * j : (i + 1) * j], TypeError, "cannot be proven"),
+        (lambda x, i, j: x[i : i * 2], TypeError, "cannot be proven"),
+        (lambda x, i, j: x[i // 2 : i // 2 + 2], None, None),  # // is a leaf: still provable
+        (lambda x, i, j: x[i:], TypeError, "depends on the start's value"),
+        (lambda x, i, j: x[:i], TypeError, "cannot be proven"),
+        (lambda x, i, j: x[3:i], TypeError, "cannot be proven"),
+        (lambda x, i, j: x[i : i + 2 : 2], IndexError, "step 1"),
+        (lambda x, i, j: x[0:4:i], IndexError, "step 1"),
+        (lambda x, i, j: x[i + 2 : i], IndexError, "negative length"),
+        (lambda x, i, j: x[i : i + 11], IndexError, "cannot fit"),
+        (lambda x, i, j: x[xp.astype(i, xp.float64) : 3], TypeError, "integer"),
+    ],
+)
+def test_traced_slice_length_must_be_provable(body, error, match):
+    @xp.jit
+    def f(x, i, j):
+        return body(x, i, j)
+
+    args = (np.arange(10.0), np.int64(1), np.int64(4))
+    if error is None:
+        assert_matches(f(*args), np.arange(10.0)[0:2])
+        return
+    with pytest.raises(error, match=match) as info:
+        f(*args)
+    assert "test_indexing_functions.py" in str(info.value)
+
+
+def test_unprovable_length_suggests_the_fixes():
+    @xp.jit
+    def f(x, i, j):
+        return x[i:j]
+
+    with pytest.raises(xp.TracerConversionError) as info:
+        f(np.arange(10.0), np.int64(1), np.int64(4))
+    message = str(info.value)
+    assert "xp.dynamic_slice" in message and "static_argnames" in message
+
+
+def test_concrete_array_bounds_keep_numpy_semantics():
+    x_np = np.arange(10.0)
+    x = xp.asarray(x_np)
+    assert_matches(x[xp.asarray(-3) :], x_np[-3:])
+    assert_matches(x[lazy(np.asarray(8)) : xp.asarray(20)], x_np[8:20])
+    bound = xp.asarray(2)
+
+    @xp.jit
+    def f(y):
+        return y[bound : bound + 3]  # closed over: known while tracing, a static slice
+
+    assert_matches(f(x_np), x_np[2:5])
+
+
+@pytest.mark.parametrize("wrt", ["W", "X"])
+def test_grad_through_traced_slice(wrt):
+    rng = np.random.default_rng(1)
+    data_x = rng.standard_normal((20, 4))
+    w = rng.standard_normal((4, 3))
+    b = 5
+
+    def loss(data_x, w, i):
+        return xp.sum(xp.sin(data_x[i * b : (i + 1) * b]) @ w)
+
+    @xp.jit
+    def g(data_x, w, i):
+        if wrt == "W":
+            return xp.grad(lambda w: loss(data_x, w, i))(w)
+        return xp.grad(lambda data_x: loss(data_x, w, i))(data_x)
+
+    for i in range(4):
+        rows = slice(i * b, (i + 1) * b)
+        if wrt == "W":
+            expected = np.broadcast_to(np.sin(data_x[rows]).sum(axis=0)[:, None], w.shape)
+        else:
+            expected = np.zeros_like(data_x)
+            expected[rows] = np.cos(data_x[rows]) * w.sum(axis=1)
+        np.testing.assert_allclose(np.asarray(g(data_x, w, np.int64(i))), expected, rtol=1e-12)
+
+
+def test_grad_of_dynamic_slice_eagerly():
+    x_np = np.arange(12.0).reshape(3, 4)
+    g = xp.grad(lambda x: xp.sum(xp.dynamic_slice(x, (xp.asarray(1), 2), (2, 2)) ** 2))(
+        xp.asarray(x_np)
+    )
+    expected = np.zeros_like(x_np)
+    expected[1:3, 2:4] = 2 * x_np[1:3, 2:4]
+    assert_matches(g, expected)
+
+
+@pytest.mark.parametrize(
+    "starts, sizes, error, match",
+    [
+        ((1,), (2, 2), ValueError, "2 axes but start_indices has 1"),
+        ((1, 0), (2,), ValueError, "2 axes but the sizes have 1"),
+        ((1, 0), (4, 2), ValueError, "does not fit in axis 0"),
+        ((1, 0), (2, -1), ValueError, "does not fit in axis 1"),
+        ((1, 0), (2.0, 2), TypeError, "sizes must be a tuple of Python integers"),
+        (1, (2, 2), TypeError, "one start per axis"),
+        ((1.0, 0), (2, 2), TypeError, "start_indices\\[0\\] must be an integer"),
+        ((True, 0), (2, 2), TypeError, "start_indices\\[0\\] must be an integer"),
+        ((np.asarray([1]), 0), (2, 2), TypeError, "0-d integer array"),
+        ((np.float64(1.0), 0), (2, 2), TypeError, "0-d integer array"),
+    ],
+)
+def test_dynamic_slice_argument_errors(starts, sizes, error, match):
+    x = xp.asarray(np.zeros((3, 4)))
+    with pytest.raises(error, match=match) as info:
+        where = next_line()
+        xp.dynamic_slice(x, starts, sizes)
+    assert where in str(info.value)
+
+
+@given(st.data())
+def test_dynamic_update_slice_matches_numpy(data):
+    x_np = data.draw(arrays(dtypes=ALL, shape=shapes(min_dims=1, max_dims=3, max_side=5)))
+    starts, sizes, key = data.draw(windows(x_np.shape))
+    update = data.draw(arrays(dtypes=[x_np.dtype], shape=sizes))
+    expected = x_np.copy()
+    expected[key] = update
+    original = x_np.copy()
+    given_starts = tuple(_start_forms(data.draw, s) for s in starts)
+    assert_matches(xp.dynamic_update_slice(xp.asarray(x_np), update, given_starts), expected)
+
+    @xp.jit
+    def f(x, u, starts):
+        return xp.dynamic_update_slice(x, u, starts)
+
+    assert_matches(f(x_np, update, tuple(np.int64(s) for s in starts)), expected)
+    assert original.tobytes() == x_np.tobytes()  # the input is not written
+
+
+def test_dynamic_update_slice_errors():
+    x = xp.asarray(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="update must have x's 2 axes"):
+        xp.dynamic_update_slice(x, np.ones(2), (0, 0))
+    with pytest.raises(TypeError, match="cannot assign"):
+        xp.dynamic_update_slice(x, np.ones((1, 1), dtype=complex), (0, 0))
+    with pytest.raises(IndexError, match="runs past the end of axis 1"):
+        xp.dynamic_update_slice(x, np.ones((1, 2)), (0, xp.asarray(3)))
+
+    @xp.jit
+    def f(x, i):
+        return xp.dynamic_update_slice(x, xp.ones((2, 2)), (i, i))
+
+    with pytest.raises(IndexError, match="starting at 2 runs past the end of axis 0"):
+        f(np.zeros((3, 4)), np.int64(2))
+
+
+def test_setitem_with_bounds():
+    x_np = np.arange(6.0)
+    x = xp.asarray(x_np)
+    x[xp.asarray(1) : np.int64(3)] = 0.0  # concrete bounds: as NumPy
+    expected = x_np.copy()
+    expected[1:3] = 0.0
+    assert_matches(x, expected)
+
+    @xp.jit
+    def f(x, i):
+        x[i : i + 2] = 0.0
+        return x
+
+    with pytest.raises(TypeError, match="dynamic_update_slice"):
+        f(x_np, np.int64(1))
+
+
+def test_setitem_scalar_through_mask_beside_other_advanced_indices():
+    # A scalar through a mask is checked with an all-true probe only when the mask is the
+    # one advanced index: here its positions must broadcast with the False's empty axis.
+    x_np = np.zeros((1, 1, 2), dtype=bool)
+    key = (False, None, 0, 0, np.array([False, False]))
+    expected = x_np.copy()
+    expected[key] = True
+    x = xp.asarray(x_np)
+    x[key] = True
+    assert_matches(x, expected)
+    with pytest.raises(IndexError):
+        x_np[(False, None, 0, 0, np.array([True, True]))] = True
+    with pytest.raises(IndexError):
+        x[(False, None, 0, 0, np.array([True, True]))] = True

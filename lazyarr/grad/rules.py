@@ -336,6 +336,27 @@ def _take_along_axis(g, y, x, idx, *, axis):
     return _scatter(g, tuple(indices), tuple(range(x.ndim)), x.shape), None
 
 
+def _dynamic_slice(g, y, x, *starts, sizes):
+    # The cotangent written into zeros at the run-time offsets; starts get none.
+    nodes = tuple(s._node for s in starts)
+    zero = zeros(x.shape, dtype=g.dtype)
+    return (
+        apply(REGISTRY["dynamic_update_slice"], (zero._node, g._node, *nodes)),
+        *(None,) * len(starts),
+    )
+
+
+def _dynamic_update_slice(g, y, x, update, *starts):
+    # x gets g with the overwritten window zeroed, update the window of g.
+    nodes = tuple(s._node for s in starts)
+    hole = zeros(update.shape, dtype=g.dtype)
+    return (
+        apply(REGISTRY["dynamic_update_slice"], (g._node, hole._node, *nodes)),
+        apply(REGISTRY["dynamic_slice"], (g._node, *nodes), sizes=update.shape),
+        *(None,) * len(starts),
+    )
+
+
 def _sort(g, y, x, *, axis, descending):
     # sort(x) is take_along_axis(x, argsort(x)); tied elements get the cotangent in
     # argsort's (stable) order.
@@ -399,6 +420,8 @@ RULES = {
     "scatter_add": _scatter_add,
     "take": _take,
     "take_along_axis": _take_along_axis,
+    "dynamic_slice": _dynamic_slice,
+    "dynamic_update_slice": _dynamic_update_slice,
     "sort": _sort,
     "setitem": _setitem,
     "matmul": _matmul,

@@ -265,6 +265,30 @@ def _scatter_add(draw, rng):
     return [rng.standard_normal(idx.shape)], {"indices": idx, "n": n}
 
 
+def _window(draw, s):
+    """Static sizes and in-range starts for ``dynamic_slice`` of an array of shape ``s``."""
+    sizes = tuple(draw(st.integers(0, d)) for d in s)
+    starts = tuple(draw(st.integers(0, d - n)) for d, n in zip(s, sizes))
+    return starts, sizes
+
+
+def _dynamic_slice(draw, rng):
+    s = shape(draw, min_dims=1)
+    starts, sizes = _window(draw, s)
+    return [rng.standard_normal(s)], {"starts": starts, "sizes": sizes}
+
+
+def _dynamic_update_slice(draw, rng):
+    s = shape(draw, min_dims=1)
+    starts, sizes = _window(draw, s)
+    return [rng.standard_normal(s), rng.standard_normal(sizes)], {"starts": starts}
+
+
+def _run_time_starts(starts):
+    """Starts as 0-d arrays, so the op stays dynamic (Python ints make a static slice)."""
+    return tuple(xp.asarray(np.int64(i)) for i in starts)
+
+
 def _matmul(draw, rng):
     k = draw(st.integers(1, 3))
     kind = draw(st.sampled_from(["matrix", "batch", "vector-right", "vector-left"]))
@@ -334,6 +358,16 @@ CASES = (
                 SCATTER_ADD, (v._node, xp.asarray(indices)._node), spec=(0,), shape=(n,)
             ),
             _scatter_add,
+        ),
+        Case(
+            "dynamic_slice",
+            lambda x, starts, sizes: xp.dynamic_slice(x, _run_time_starts(starts), sizes),
+            _dynamic_slice,
+        ),
+        Case(
+            "dynamic_update_slice",
+            lambda x, u, starts: xp.dynamic_update_slice(x, u, _run_time_starts(starts)),
+            _dynamic_update_slice,
         ),
         Case("matmul", xp.matmul, _matmul),
     ]
