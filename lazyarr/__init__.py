@@ -137,6 +137,8 @@ from ._elementwise_functions import (  # noqa: E402
 )
 from ._errors import TracerConversionError  # noqa: E402
 from ._indexing_functions import (  # noqa: E402
+    dynamic_slice,
+    dynamic_update_slice,
     take,
     take_along_axis,
 )
@@ -180,6 +182,7 @@ from ._set_functions import (  # noqa: E402
     unique_values,
 )
 from ._sorting_functions import argsort, sort  # noqa: E402
+from ._state import State  # noqa: E402
 from ._statistical_functions import (  # noqa: E402
     cumulative_prod,
     cumulative_sum,
@@ -211,6 +214,7 @@ __all__ = [
     "Array",
     "Device",
     "Lowered",
+    "State",
     "TracerConversionError",
     "__array_namespace_info__",
     "abs",
@@ -257,6 +261,8 @@ __all__ = [
     "diff",
     "disable_jit",
     "divide",
+    "dynamic_slice",
+    "dynamic_update_slice",
     "e",
     "empty",
     "empty_like",

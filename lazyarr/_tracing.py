@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 class _State(threading.local):
     depth = 0  # how many transforms are recording on this thread
+    transaction = None  # the States read and written by the jitted call being traced
 
 
 state = _State()
@@ -32,3 +33,13 @@ def recording() -> Iterator[None]:
         yield
     finally:
         state.depth -= 1
+
+
+@contextmanager
+def transacting(transaction: object) -> Iterator[None]:
+    """Route ``State`` reads and writes on this thread to ``transaction`` in the block."""
+    previous, state.transaction = state.transaction, transaction
+    try:
+        yield
+    finally:
+        state.transaction = previous

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtypes, _pytree, _tracing, config
+from .. import _dtypes, _pytree, _state, _tracing, config
 from .._array import Array
 from .._builder import from_numpy
 from .._errors import located
@@ -33,28 +33,82 @@ _SCALARS = (bool, int, float, complex)
 _trace_ids = itertools.count()
 
 
+class _StaleStateError(Exception):
+    """A State the entry reads or writes has been resized since it was traced."""
+
+
 class _Entry:
-    """A compiled signature: the program and how to rebuild the outputs."""
+    """A compiled signature: the program and how to rebuild the outputs.
 
-    __slots__ = ("direct", "fresh", "out_leaves", "out_tree", "program", "single")
+    ``reads`` and ``writes`` are the States the traced function read and wrote:
+    their buffers follow the arguments as program inputs (then one spare buffer per
+    written State), and their new values follow the function's outputs.
+    """
 
-    def __init__(self, program: Program, out_tree: Any, out_leaves: list):
+    __slots__ = (
+        "direct",
+        "fresh",
+        "out_leaves",
+        "out_tree",
+        "program",
+        "reads",
+        "shapes",
+        "single",
+        "writes",
+    )
+
+    def __init__(
+        self,
+        program: Program,
+        out_tree: Any,
+        out_leaves: list,
+        reads: Sequence[_state.State] = (),
+        writes: Sequence[_state.State] = (),
+    ):
         self.program = program
         self.out_tree = out_tree
         self.out_leaves = out_leaves  # None where a program output goes, else the static value
+        self.reads = tuple(reads)
+        self.writes = tuple(writes)
+        self.shapes = tuple((s, s.shape) for s in dict.fromkeys((*reads, *writes)))
         self.single = out_tree == ("leaf",) and out_leaves == [None]
         self.fresh = program.fresh
         # NOTE: one kernel writing one fresh result is the per-call hot path.
-        self.direct = program.direct if self.single and self.fresh[0] else None
+        stateless = not self.shapes
+        self.direct = program.direct if stateless and self.single and self.fresh[0] else None
 
     def run(self, values: list[np.ndarray]) -> Any:
         if self.direct is not None:
             (value,) = self.direct(values)
             value.setflags(write=False)
             return Array._new(unique(_CONSTANT, value.shape, value.dtype, value))
-        outputs = self.program(values)
+        if self.shapes:
+            return self._run_with_states(values)
+        return self._results(self.program(values), values, ())
+
+    def _run_with_states(self, values: list[np.ndarray]) -> Any:
+        """Run with the States' buffers; commit their new values only if all went well."""
+        for state, shape in self.shapes:
+            if state._buffer.shape != shape:
+                raise _StaleStateError(tuple(s.shape for s, _ in self.shapes))
+        buffers, spares = _state.begin(self.reads, self.writes)
+        inputs = [*values, *buffers, *spares]
+        try:
+            outputs = self.program(inputs)
+        except BaseException:
+            _state.end(self.reads, buffers, self.writes, spares, None)
+            raise
+        count = len(outputs) - len(self.writes)
+        installed = _state.end(self.reads, buffers, self.writes, spares, outputs[count:])
+        return self._results(outputs[:count], inputs, installed)
+
+    def _results(self, outputs: list, inputs: list, installed: Sequence[np.ndarray]) -> Any:
+        """The outputs as the function returned them; never a buffer of the caller's or
+        of a State."""
+        if installed:
+            outputs = [v.copy() if any(v is b for b in installed) else v for v in outputs]
         if self.single:
-            return _wrap(outputs[0], () if self.fresh[0] else values)
+            return _wrap(outputs[0], () if self.fresh[0] else inputs)
         it = iter(zip(outputs, self.fresh))
         results = []
         for static in self.out_leaves:
@@ -62,7 +116,7 @@ class _Entry:
                 results.append(static[0])
             else:
                 value, fresh = next(it)
-                results.append(_wrap(value, () if fresh else values))
+                results.append(_wrap(value, () if fresh else inputs))
         return _pytree.unflatten(self.out_tree, results)
 
 
@@ -125,19 +179,21 @@ class Jitted:
     def __repr__(self) -> str:
         return f"<jitted {getattr(self._fun, '__qualname__', self._fun)}>"
 
+    def __reduce__(self):
+        """The Python function and the options: compiled code is rebuilt on first call."""
+        module = inspect.getmodule(self._fun)
+        qualname = getattr(self, "__qualname__", None)
+        if module is not None and qualname and _lookup(module, qualname) is self:
+            return qualname  # a module-level jitted function: pickled by name
+        options = (self._static_argnums, self._static_argnames, self._donate_argnames)
+        return (Jitted, (self._fun, *options))
+
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _tracing.state.depth:
+        if _tracing.state.depth or _tracing.state.transaction is not None:
             return self._fun(*args, **kwargs)  # inlined into the function being traced
         if config.jit_disabled():
-            # Eagerly, for debugging: NumPy inputs become Arrays, as the traced function sees.
-            leaves, treedef = _pytree.flatten((args, kwargs))
-            leaves = [
-                Array._new(from_numpy(x)) if isinstance(x, (np.ndarray, np.generic)) else x
-                for x in leaves
-            ]
-            args, kwargs = _pytree.unflatten(treedef, leaves)
-            return self._fun(*args, **kwargs)
+            return self._call_eagerly(args, kwargs)
         if not kwargs:
             # NOTE: the common call, arrays as positional arguments, skips pytrees.
             fast = []
@@ -159,12 +215,15 @@ class Jitted:
             else:
                 entry = self._fast.get(tuple(fast))
                 if entry is not None:
-                    return entry.run(values)
+                    try:
+                        return entry.run(values)
+                    except _StaleStateError:
+                        pass  # a State was resized: find or trace the variant below
         key, leaves, bound = self._key(args, kwargs)
         entry = self._cache.get(key)
         if entry is None:
             entry = self._compile(key, leaves, bound)
-        values = [_value_of(leaf) for leaf in leaves if not _is_static_scalar(leaf)]
+        values = [_value_of(leaf) for leaf in leaves if _is_array(leaf)]
         if (
             not kwargs
             and bound is None
@@ -174,7 +233,27 @@ class Jitted:
             )
         ):
             self._fast[tuple(x for v in values for x in (v.shape, v.dtype))] = entry
-        return entry.run(values)
+        while True:
+            try:
+                return entry.run(values)
+            except _StaleStateError as stale:
+                key = (key, stale.args[0])
+                entry = self._cache.get(key) or self._compile(key, leaves, bound, "resized State")
+
+    def _call_eagerly(self, args: tuple, kwargs: dict) -> Any:
+        """For debugging: NumPy inputs become Arrays, as the traced function sees; States
+        read their values at the call's start and change when it returns."""
+        leaves, treedef = _pytree.flatten((args, kwargs))
+        leaves = [
+            Array._new(from_numpy(x)) if isinstance(x, (np.ndarray, np.generic)) else x
+            for x in leaves
+        ]
+        args, kwargs = _pytree.unflatten(treedef, leaves)
+        transaction = _state.Transaction()
+        with _tracing.transacting(transaction):
+            out = self._fun(*args, **kwargs)
+        transaction.commit_eager()
+        return out
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Trace and schedule for these arguments, without running."""
@@ -219,7 +298,7 @@ class Jitted:
         )
 
     # ------------------------------------------------------------------ tracing
-    def _compile(self, key: tuple, leaves: list, bound: Any) -> _Entry:
+    def _compile(self, key: tuple, leaves: list, bound: Any, reason: str = "") -> _Entry:
         with self._lock:
             entry = self._cache.get(key)
             if entry is not None:
@@ -229,8 +308,8 @@ class Jitted:
             inputs = []
             donated_leaves = self._donated_leaves(bound)
             donated = []
-            for position, (leaf, leaf_key) in enumerate(zip(leaves, key[1])):
-                if _is_static_scalar(leaf):
+            for position, (leaf, leaf_key) in enumerate(zip(leaves, _base(key)[1])):
+                if not _is_array(leaf):
                     tracers.append(leaf)
                     continue
                 if position in donated_leaves:
@@ -246,8 +325,9 @@ class Jitted:
                 )
                 inputs.append(node)
                 tracers.append(Array._new(node))
-            with _tracing.recording():
-                out = self._call_traced(key, tracers, bound)
+            transaction = _state.Transaction(trace)
+            with _tracing.recording(), _tracing.transacting(transaction):
+                out = self._call_traced(_base(key), tracers, bound)
             out_leaves, out_tree = _pytree.flatten(out)
             outputs, statics = [], []
             for leaf in out_leaves:
@@ -259,12 +339,29 @@ class Jitted:
                     statics.append(None)
                 else:
                     statics.append((leaf,))
+            reads, writes = list(transaction.reads), list(transaction.writes)
+            inputs += transaction.reads.values()
+            targets = {}
+            for state in writes:  # the spare buffer each new value is written into
+                targets[len(inputs)] = len(outputs)
+                dtype, shape = state.dtype, state.shape
+                index = len(inputs)
+                attrs = (("dtype", dtype), ("index", index), ("shape", shape), ("trace", trace))
+                spare = intern(_INPUT, (), attrs, shape, dtype, None)
+                inputs.append(spare)
+                outputs.append(transaction.writes[state])
             from . import c_backend
 
             built = c_backend.compiles
-            program = Program(inputs, outputs, partition=_partition(), donated=donated)
-            self._log(key, c_backend.compiles - built, bool(program.c_source))
-            entry = _Entry(program, out_tree, statics)
+            program = Program(
+                inputs,
+                outputs,
+                partition=_partition(),
+                donated=donated + list(targets),
+                targets=targets,
+            )
+            self._log(key, c_backend.compiles - built, bool(program.c_source), reason)
+            entry = _Entry(program, out_tree, statics, reads, writes)
             self._cache[key] = entry
             return entry
 
@@ -293,12 +390,15 @@ class Jitted:
         ba.arguments.update({n: arguments[n] for n in self._signature.parameters if n in arguments})
         return self._fun(*ba.args, **ba.kwargs)
 
-    def _log(self, key: tuple, compiled: int, has_kernels: bool) -> None:
+    def _log(self, key: tuple, compiled: int, has_kernels: bool, reason: str) -> None:
         if not config.log_compiles():
             return
+        key = _base(key)
         previous, self._last_key = self._last_key, key
         name = getattr(self._fun, "__qualname__", "function")
-        if previous is None:
+        if reason:
+            pass  # the caller knows it (a State was resized)
+        elif previous is None:
             reason = "first call"
         elif previous[0] != key[0]:
             reason = "new argument structure"
@@ -354,15 +454,35 @@ def _leaf_labels(treedef: tuple, fun: Callable) -> list[str]:
     return labels
 
 
-def _is_static_scalar(leaf: Any) -> bool:
-    """Python scalars are static; NumPy scalars (np.float64 is a float) are 0-d arrays."""
-    return isinstance(leaf, _SCALARS) and not isinstance(leaf, np.generic)
+def _is_array(leaf: Any) -> bool:
+    """Arrays (and what NumPy can convert) are traced; Python scalars (np.float64 is a
+    float, but an array), States and other objects are passed to the function as
+    they are."""
+    return isinstance(leaf, (Array, np.ndarray, np.generic)) or (
+        not isinstance(leaf, _SCALARS)
+        and (hasattr(leaf, "__array__") or hasattr(leaf, "__array_interface__"))
+    )
+
+
+def _base(key: tuple) -> tuple:
+    """The argument key of a key that also names the sizes of resized States."""
+    while len(key) == 2:
+        key = key[0]
+    return key
+
+
+def _lookup(module: Any, qualname: str) -> Any:
+    obj = module
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj
 
 
 def _leaf_key(leaf: Any, fname: str) -> Any:
     if isinstance(leaf, Array):
         return (leaf.shape, leaf.dtype)
-    if isinstance(leaf, (np.ndarray, np.generic)):
+    if _is_array(leaf):
+        leaf = np.asarray(leaf)
         dtype = leaf.dtype
         if not _dtypes.is_supported(dtype):
             dtype = _dtypes.normalize(dtype.newbyteorder("=") if not dtype.isnative else dtype)
@@ -370,12 +490,18 @@ def _leaf_key(leaf: Any, fname: str) -> Any:
     if isinstance(leaf, _SCALARS):
         # NOTE: repr tells 0.0 from -0.0, which compare equal, and names NaNs.
         return (type(leaf), leaf if leaf == leaf else "nan", repr(leaf))
-    raise located(
-        TypeError,
-        f"{fname}: argument of type {type(leaf).__name__} is neither an "
-        f"array nor a Python scalar; pass it as a static argument "
-        f"(static_argnames) or close over it",
-    )
+    try:
+        hash(leaf)
+    except TypeError:
+        raise located(
+            TypeError,
+            f"{fname}: argument of type {type(leaf).__name__} is neither an array, a "
+            f"Python scalar nor hashable; pass it as a static argument (static_argnames) "
+            f"or close over it",
+        ) from None
+    # NOTE: objects (a model holding States, a State itself) are static: the function
+    # sees them as they are, and a different object traces again.
+    return ("object", type(leaf), leaf)
 
 
 def _value_of(leaf: Any) -> np.ndarray:

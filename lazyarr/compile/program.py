@@ -96,6 +96,7 @@ class Program:
         outputs: Sequence[Node],
         partition=None,
         donated: Sequence[int] = (),
+        targets: dict[int, int] | None = None,
     ):
         self.inputs = list(inputs)
         self.outputs = list(outputs)
@@ -163,7 +164,7 @@ class Program:
         self.numpy_steps = sum(step.backend == "numpy" for step in self.steps)
         # Outputs a kernel wrote into a new buffer cannot alias an argument.
         by_slot = {o: step for step in self.steps for o in step.outs}
-        self._donate(donated)
+        self._donate(donated, targets or {})
         self.fresh = [
             slot in by_slot and by_slot[slot].backend != "numpy" for slot in self.output_slots
         ]
@@ -218,12 +219,14 @@ class Program:
             for i in step.free:
                 env[i] = None
 
-    def _donate(self, donated: Sequence[int]) -> None:
+    def _donate(self, donated: Sequence[int], targets: dict[int, int]) -> None:
         """Let kernels write program outputs into donated inputs of their shape and dtype.
 
         A donated input can take an output of an elementwise kernel that runs after
         every read of it and of every view of it (anything NumPy computes from it may
-        be a view); the kernel reads it at the very positions it writes.
+        be a view); the kernel reads it at the very positions it writes. ``targets``
+        reserves a donated input for one output (by position): a State's spare buffer
+        takes the State's new value and nothing else.
         """
         self.donated: list[int] = []
         if not donated:
@@ -242,7 +245,9 @@ class Program:
             for a in step.args:
                 last[a] = index
         outputs = set(self.output_slots)
-        free = [i for i in donated if self.inputs[i] not in self.outputs]
+        # An output that is (or may be a view of) a donated input keeps it from being written.
+        returned = set(self.outputs)
+        free = [i for i in donated if not any(a in returned for a in aliases[i])]
         for index, step in enumerate(self.steps):
             if step.backend == "numpy" or any(m.op.kind != "elementwise" for m in step.nodes):
                 continue
@@ -253,6 +258,7 @@ class Program:
                         i
                         for i in free
                         if o in outputs
+                        and (i not in targets or self.output_slots[targets[i]] == o)
                         and self.inputs[i].shape == node.shape
                         and self.inputs[i].dtype == node.dtype
                         and all(
