@@ -201,7 +201,7 @@ class Program:
             args = [env[i] for i in step.args]
             if step.donors or any(step.reuse):
                 given = [
-                    _donation(env, d, args, usable)
+                    (env[d] if d in self.trusted else _donation(env, d, args, usable))
                     if d is not None
                     else (buffers.get(o) if r else None)
                     for o, r, d in zip(
@@ -229,6 +229,7 @@ class Program:
         takes the State's new value and nothing else.
         """
         self.donated: list[int] = []
+        self.trusted: set[int] = set()
         if not donated:
             return
         compiled = {m for step in self.steps if step.backend != "numpy" for m in step.nodes}
@@ -274,7 +275,11 @@ class Program:
                 donors.append(match)
             if any(d is not None for d in donors):
                 step.donors = tuple(donors)
-        self.donated = sorted({d for step in self.steps for d in step.donors if d is not None})
+        used = {d for step in self.steps for d in step.donors if d is not None}
+        # Buffers reserved for one output (a State's spare) are the program's own: they
+        # need no per-call check. Arguments the caller donated do.
+        self.trusted = used & set(targets)
+        self.donated = sorted(used - self.trusted)
 
     def as_text(self) -> str:
         """The scheduled graph, one node per line, with the backend that runs it."""
