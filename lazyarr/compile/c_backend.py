@@ -393,17 +393,30 @@ class Kernel(NamedTuple):
 def _merge_siblings(order: Sequence[Node], root_of: dict[Node, Node], space: dict) -> None:
     """Merge elementwise kernels that iterate over the same shape, in place.
 
-    A kernel joins an earlier one unless one of its reads depends on that kernel
-    through some node outside both (merging would then make a cycle). A result
-    read only inside the merged kernel is no longer stored.
+    A kernel joins an earlier one unless it depends on that kernel through some
+    node outside both (merging would then make a cycle). Dependencies are tracked
+    per kernel as well as per node: a kernel that grew by a merge depends on all
+    its members' inputs, so whatever reads it depends on them too. A result read
+    only inside the merged kernel is no longer stored.
     """
     members: dict[Node, list[Node]] = {}
     for node in order:
         if node in root_of:
             members.setdefault(root_of[node], []).append(node)
     bit: dict[Node, int] = {}  # per elementwise kernel, by root: its bit
-    below: dict[Node, int] = {}  # per node: the kernels it depends on through stored values
+    below: dict[Node, int] = {}  # per node: the kernels it reads through stored values
+    needs: dict[int, int] = {}  # per kernel bit: the kernels its members read
     home: dict[tuple, Node] = {}  # per shape: the kernel a new one may join
+
+    def closure(mask: int) -> int:
+        """``mask`` with every kernel its kernels depend on, as they are now."""
+        done = 0
+        while mask & ~done:
+            low = mask & ~done & -(mask & ~done)
+            done |= low
+            mask |= needs.get(low, 0)
+        return mask
+
     for node in order:
         own = root_of.get(node)
         mask = 0
@@ -417,18 +430,24 @@ def _merge_siblings(order: Sequence[Node], root_of: dict[Node, Node], space: dic
             continue
         target = home.get(space[node])
         group = members.pop(node)
+        reads = 0  # the kernels the group reads, directly or through outside nodes
+        for m in group:
+            reads |= below[m]
         if target is not None and not any(
-            root_of.get(i) not in (node, target) and below.get(i, 0) & bit[target]
+            closure(below.get(i, 0) | bit.get(root_of.get(i), 0)) & bit[target]
             for m in group
             for i in m.inputs
+            if root_of.get(i) not in (node, target)
         ):
             for m in group:
                 root_of[m] = target
             members[target].extend(group)
             bit[node] = bit[target]
+            needs[bit[target]] |= reads & ~bit[target]
         else:
             members[node] = group
             bit[node] = 1 << len(bit)
+            needs[bit[node]] = reads
             home[space[node]] = node
 
 
