@@ -21,7 +21,8 @@ nan = float("nan")
 pi = 3.141592653589793
 newaxis = None
 
-from . import fft, linalg  # noqa: E402 - the standard's extensions, as submodules
+# The standard's extensions, and xp.random.Generator (see docs/random.md), as submodules:
+from . import fft, linalg, random  # noqa: E402
 from ._array import Array  # noqa: E402
 from ._compute import compute  # noqa: E402
 from ._creation_functions import (  # noqa: E402
@@ -337,6 +338,7 @@ __all__ = [
     "positive",
     "pow",
     "prod",
+    "random",
     "real",
     "reciprocal",
     "remainder",

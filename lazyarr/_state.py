@@ -276,6 +276,17 @@ class Transaction:
         self.writes[state] = _update_node(state, new, loc)
         self.where[state] = loc
 
+    def pending(self, state: State) -> Node | None:
+        """The value this call has written to ``state`` so far (None: not written)."""
+        return self.writes.get(state)
+
+    def overwrite(self, state: State, new: Any) -> None:
+        """Replace this call's write of ``state``, for a writer that continues its own
+        earlier write (a generator's later draws in one call)."""
+        self.writes.pop(state, None)
+        self.where.pop(state, None)
+        self.write(state, new)
+
     def commit_eager(self) -> None:
         """Apply the recorded writes, all or none (jit disabled)."""
         if not self.writes:
