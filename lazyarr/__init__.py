@@ -200,7 +200,9 @@ from ._utility_functions import (  # noqa: E402
     any,
     diff,
 )
+from .compile.dot import to_dot, to_png, to_svg  # noqa: E402
 from .compile.jit import Lowered, jit  # noqa: E402
+from .compile.printing import debugprint, pprint  # noqa: E402
 from .config import disable_jit  # noqa: E402
 from .grad import (  # noqa: E402
     grad,
@@ -259,6 +261,7 @@ __all__ = [
     "count_nonzero",
     "cumulative_prod",
     "cumulative_sum",
+    "debugprint",
     "diff",
     "disable_jit",
     "divide",
@@ -337,6 +340,7 @@ __all__ = [
     "pi",
     "positive",
     "pow",
+    "pprint",
     "prod",
     "random",
     "real",
@@ -366,6 +370,9 @@ __all__ = [
     "tanh",
     "tensordot",
     "tile",
+    "to_dot",
+    "to_png",
+    "to_svg",
     "tril",
     "triu",
     "trunc",

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._graph import Node
 from . import numpy_backend
+from .optimize import optimize
 
 
 def materialize(nodes: Sequence[Node]) -> list[np.ndarray]:
@@ -21,7 +22,10 @@ def materialize(nodes: Sequence[Node]) -> list[np.ndarray]:
     pending = [n for n in nodes if n.value is None]
     if not pending:
         return [n.value for n in nodes]
-    values, keepable = numpy_backend.evaluate(pending)
+    # NOTE: only the stability rewrites run here: they change what NumPy would compute
+    # only where its result overflows or cancels; the others would only cost time.
+    stable, _ = optimize(pending, phases=("stabilize",))
+    values, keepable = numpy_backend.evaluate(stable)
     computed = {}
     for node, value in zip(pending, values):
         if value.flags.writeable:

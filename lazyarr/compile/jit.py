@@ -25,6 +25,7 @@ from .._builder import from_numpy
 from .._errors import located
 from .._graph import intern, unique
 from .._ops import REGISTRY
+from .optimize import Fired, check_names, optimize
 from .program import Program
 
 _INPUT = REGISTRY["input"]
@@ -47,6 +48,7 @@ class _Entry:
 
     __slots__ = (
         "direct",
+        "fired",
         "fresh",
         "out_leaves",
         "out_tree",
@@ -66,6 +68,7 @@ class _Entry:
         writes: Sequence[_state.State] = (),
     ):
         self.program = program
+        self.fired: list[Fired] = []  # the rewrites applied to the traced graph
         self.out_tree = out_tree
         self.out_leaves = out_leaves  # None where a program output goes, else the static value
         self.reads = tuple(reads)
@@ -123,8 +126,14 @@ class _Entry:
 class Lowered:
     """A traced and scheduled function, for inspection."""
 
-    def __init__(self, program: Program):
+    def __init__(self, program: Program, fired: Sequence[Fired] = ()):
         self.program = program
+        self.fired = list(fired)
+
+    def rewrites(self) -> list[str]:
+        """The rewrites that fired on the traced graph, in order: ``phase/rule: op at
+        file:line``."""
+        return [str(f) for f in self.fired]
 
     def as_text(self) -> str:
         """The optimized graph: one node per line, with the backend that runs it."""
@@ -133,6 +142,24 @@ class Lowered:
     def source(self) -> str:
         """The generated C source of the compiled kernels ('' if none)."""
         return self.program.c_source
+
+    def pprint(self, *, file: Any = None, optimized: bool = True) -> None:
+        """Print the graph as expressions (``xp.pprint``)."""
+        from .printing import pprint
+
+        pprint(self, file=file, optimized=optimized)
+
+    def debugprint(self, *, file: Any = None, optimized: bool = True) -> None:
+        """Print the graph as a tree, one node per line (``xp.debugprint``)."""
+        from .printing import debugprint
+
+        debugprint(self, file=file, optimized=optimized)
+
+    def to_dot(self, *, optimized: bool = True) -> str:
+        """The graph as Graphviz DOT source, kernels as clusters (``xp.to_dot``)."""
+        from .dot import to_dot
+
+        return to_dot(self, optimized=optimized)
 
 
 class Jitted:
@@ -144,6 +171,7 @@ class Jitted:
         static_argnums: Sequence[int],
         static_argnames: Sequence[str],
         donate_argnames: Sequence[str],
+        exclude_rewrites: Sequence[str] = (),
     ):
         if not callable(fun):
             raise TypeError(f"jit: expected a function, got {type(fun).__name__}")
@@ -153,6 +181,8 @@ class Jitted:
         self._static_argnums = tuple(static_argnums)
         self._static_argnames = tuple(static_argnames)
         self._donate_argnames = tuple(donate_argnames)
+        self._exclude_rewrites = tuple(exclude_rewrites)
+        self._exclude = check_names(exclude_rewrites)
         self._signature = None
         self._static: set[str] = set()
         if self._static_argnums or self._static_argnames or self._donate_argnames:
@@ -185,7 +215,12 @@ class Jitted:
         qualname = getattr(self, "__qualname__", None)
         if module is not None and qualname and _lookup(module, qualname) is self:
             return qualname  # a module-level jitted function: pickled by name
-        options = (self._static_argnums, self._static_argnames, self._donate_argnames)
+        options = (
+            self._static_argnums,
+            self._static_argnames,
+            self._donate_argnames,
+            self._exclude_rewrites,
+        )
         return (Jitted, (self._fun, *options))
 
     # ------------------------------------------------------------------ calling
@@ -259,7 +294,7 @@ class Jitted:
         """Trace and schedule for these arguments, without running."""
         key, leaves, bound = self._key(args, kwargs)
         entry = self._cache.get(key) or self._compile(key, leaves, bound)
-        return Lowered(entry.program)
+        return Lowered(entry.program, entry.fired)
 
     # ------------------------------------------------------------------ signatures
     def _key(self, args: tuple, kwargs: dict) -> tuple[tuple, list, Any]:
@@ -350,6 +385,7 @@ class Jitted:
                 spare = intern(_INPUT, (), attrs, shape, dtype, None)
                 inputs.append(spare)
                 outputs.append(transaction.writes[state])
+            outputs, fired = optimize(outputs, self._exclude)
             from . import c_backend
 
             built = c_backend.compiles
@@ -362,6 +398,7 @@ class Jitted:
             )
             self._log(key, c_backend.compiles - built, bool(program.c_source), reason)
             entry = _Entry(program, out_tree, statics, reads, writes)
+            entry.fired = fired
             self._cache[key] = entry
             return entry
 
@@ -536,12 +573,14 @@ def jit(
     static_argnums: Sequence[int] | int = (),
     static_argnames: Sequence[str] | str = (),
     donate_argnames: Sequence[str] | str = (),
+    exclude_rewrites: Sequence[str] | str = (),
 ):
     """Compile ``fun`` per input signature: trace once, run native code after.
 
     Arguments and results may be nested tuples, lists and dicts of arrays (lazyarr
     or NumPy) and Python scalars. Python scalar arguments are static: a new value
-    re-traces, but kernels are reused.
+    re-traces, but kernels are reused. ``exclude_rewrites`` names rewrite phases or
+    rules to skip (``"all"``: NumPy's exact operation order); see docs/rewrites.md.
 
     >>> import lazyarr as xp
     >>> @xp.jit
@@ -560,5 +599,12 @@ def jit(
             static_argnums=static_argnums,
             static_argnames=static_argnames,
             donate_argnames=donate_argnames,
+            exclude_rewrites=exclude_rewrites,
         )
-    return Jitted(fun, norm(static_argnums), norm(static_argnames), norm(donate_argnames))
+    return Jitted(
+        fun,
+        norm(static_argnums),
+        norm(static_argnames),
+        norm(donate_argnames),
+        norm(exclude_rewrites),
+    )

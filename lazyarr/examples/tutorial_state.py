@@ -156,15 +156,14 @@ def logistic_regression(
     feats: int = 784,
     dtype=np.float64,
     log_every: int = 0,
-    init_scale: float = 0.01,
 ) -> dict:
     """Logistic regression trained by 10,000 jitted gradient steps on 400 x 784 random data."""
     D = make_data(n, feats, dtype)  # noqa: N806 - the tutorial's name
-    # NOTE: the tutorial starts from randn(feats) itself. Its logits then reach ±100,
-    # where p_1 rounds to exactly 0 or 1 and log(p_1) to -inf: Theano rewrote
-    # log(1/(1 + exp(-z))) into -softplus(-z) behind the user's back; lazyarr computes
-    # what is written, as NumPy does, so the weights start small.
-    w = xp.State(init_scale * D[2], name="w")  # theano.shared(rng.randn(feats), name="w")
+    # NOTE: from the tutorial's randn(feats) start the logits reach ±100, where p_1
+    # rounds to exactly 0 or 1 and log(p_1) to -inf (NaN costs and gradients in NumPy
+    # or JAX). As Theano did, lazyarr's stability rewrites turn log(1/(1 + exp(-z)))
+    # into -softplus(-z) (`train.lower(...).rewrites()` lists them), so it trains.
+    w = xp.State(D[2], name="w")  # theano.shared(rng.randn(feats), name="w")
     b = xp.State(0.0, name="b")
     with np.printoptions(threshold=20, edgeitems=3):
         print("Initial model:")
@@ -212,7 +211,7 @@ def logistic_regression(
     print(f"{steps:,} steps: {seconds:.2f} s jitted", end="")
     if steps and n * feats <= 400 * 784:
         start = time.perf_counter()
-        train_numpy(D[0], D[1], init_scale * D[2], steps)
+        train_numpy(D[0], D[1], D[2], steps)
         numpy_seconds = time.perf_counter() - start
         print(f", {numpy_seconds:.2f} s in NumPy (the same loop, gradients by hand)")
     else:
@@ -232,9 +231,7 @@ def logistic_regression(
 
 def logistic_regression_small() -> dict:
     """The same model on 10 float32 examples of 3 features, 1,000 steps, the cost logged."""
-    return logistic_regression(
-        steps=1000, n=10, feats=3, dtype=np.float32, log_every=100, init_scale=1.0
-    )
+    return logistic_regression(steps=1000, n=10, feats=3, dtype=np.float32, log_every=100)
 
 
 def train_numpy(x: np.ndarray, y: np.ndarray, w: np.ndarray, steps: int):

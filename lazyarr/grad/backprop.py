@@ -21,6 +21,7 @@ from .._array import Array
 from .._builder import cast, elementwise, reshape_node
 from .._graph import Node, intern
 from .._statistical_functions import reduce
+from ..compile.optimize import optimize
 
 
 class Masked(NamedTuple):
@@ -74,6 +75,9 @@ def backward(
     (real or complex) nodes receive cotangents: a path through an integer or boolean
     value carries no gradient.
     """
+    # NOTE: the stable forms (log(sigmoid) as -softplus, max-shifted logsumexp) are
+    # differentiated, not the naive ones: their gradients stay finite where those overflow.
+    outputs, _ = optimize(outputs, phases=("canonicalize", "stabilize"))
     targets = set(wrt)
     order = postorder(outputs)
     live: set[Node] = set()

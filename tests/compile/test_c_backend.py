@@ -588,7 +588,7 @@ def test_kernels_do_not_merge_across_a_reduction_between_them():
         e = xp.exp(x)
         return e / xp.sum(e, axis=1, keepdims=True), x + 1, e * 2
 
-    jitted = xp.jit(f)
+    jitted = xp.jit(f, exclude_rewrites="stabilize")  # the softmax as written
     x = np.random.default_rng(8).standard_normal((30, 40))
     kernels = kernels_of(jitted.lower(x))
     (merged,) = [ops for ops in kernels.values() if "exp" in ops]
@@ -633,7 +633,7 @@ def test_constant_exponents(dtype):
         def power(x, k=k):
             return x**k
 
-        jitted = xp.jit(power)
+        jitted = xp.jit(power, exclude_rewrites="all")  # the backend's own pow forms
         assert [b[:2] for _, b in lines(jitted.lower(x))] == ["c "], k
         check(jitted(x), eager(power, x), 0 if k in (-1, 0, 0.5, 1, 2) else ULPS, f"x ** {k}")
 

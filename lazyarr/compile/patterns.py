@@ -1,0 +1,148 @@
+"""A small pattern language over graph nodes, in which the rewrites are written.
+
+A pattern is built from ``Op`` (an op by name, its inputs as sub-patterns, attrs
+that must match), ``Var`` (any node, captured under a name; a name used twice
+must match the same node, which interning makes the same subexpression) and
+``Const`` (a 0-d constant of a given value). ``Rule`` pairs a pattern with a
+function that builds the replacement from the captures; ``make`` and
+``literal`` build nodes there, at the source location of the node replaced.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._graph import Node, intern
+from .._ops import REGISTRY
+
+Captures = dict[str, Any]
+_location: contextvars.ContextVar = contextvars.ContextVar("rewrite_location", default=None)
+
+
+class Var:
+    """Any node satisfying ``where``, captured as ``name``."""
+
+    def __init__(self, name: str, where: Callable[[Node], bool] | None = None):
+        self.name = name
+        self.where = where
+
+    def match(self, node: Node, env: Captures) -> bool:
+        bound = env.get(self.name)
+        if bound is not None:
+            return bound is node
+        if self.where is not None and not self.where(node):
+            return False
+        env[self.name] = node
+        return True
+
+
+class Const:
+    """A constant equal to ``value`` everywhere; ``signed`` also compares the sign of zero."""
+
+    def __init__(self, value: float, signed: bool = False):
+        self.value = value
+        self.signed = signed
+
+    def match(self, node: Node, env: Captures) -> bool:
+        v = scalar_value(node)
+        if v is None or v != self.value:
+            return False
+        return not self.signed or bool(np.signbit(v)) == bool(np.signbit(self.value))
+
+
+class Op:
+    """A node of op ``name`` (or one of several names) whose inputs match ``args``.
+
+    ``commutative`` also tries two inputs swapped; ``attrs`` values are the attr's
+    value or a predicate on it; ``name_as`` captures the node itself.
+    """
+
+    def __init__(
+        self,
+        name: str | tuple[str, ...],
+        *args: Any,
+        commutative: bool = False,
+        name_as: str | None = None,
+        **attrs: Any,
+    ):
+        self.names = (name,) if isinstance(name, str) else name
+        self.args = args
+        self.commutative = commutative
+        self.name_as = name_as
+        self.attrs = attrs
+
+    def match(self, node: Node, env: Captures) -> bool:
+        if node.op.name not in self.names or len(node.inputs) != len(self.args):
+            return False
+        if self.attrs:
+            params = dict(node.attrs)
+            for key, want in self.attrs.items():
+                have = params.get(key)
+                if not (want(have) if callable(want) else have == want):
+                    return False
+        orders = [node.inputs]
+        if self.commutative:
+            orders.append(node.inputs[::-1])
+        for inputs in orders:
+            trial = dict(env)
+            if all(p.match(i, trial) for p, i in zip(self.args, inputs)):
+                if self.name_as is not None:
+                    trial[self.name_as] = node
+                env.clear()
+                env.update(trial)
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``pattern`` is rewritten to ``build(captures)`` (None: the rule declines)."""
+
+    name: str
+    pattern: Op
+    build: Callable[[Captures], Node | None]
+
+
+def scalar_value(node: Node) -> Any:
+    """The value of a constant node holding one value everywhere (a 0-d one, or one
+    broadcast or small enough to check), else None."""
+    value = node.value
+    if node.op.name != "constant" or value is None:
+        return None
+    if node.shape == ():
+        return value[()]
+    if value.size == 0 or not (value.size <= 64 or not any(value.strides)):
+        return None
+    first = value.flat[0]
+    if first != first or not np.all(value == first):
+        return None
+    return first
+
+
+def make(name: str, *inputs: Node, **params: Any) -> Node:
+    """The node ``name(*inputs, **params)``, at the location of the node being replaced."""
+    op = REGISTRY[name]
+    shape, dtype = op.infer(inputs, **params)
+    attrs = tuple(sorted(params.items())) if params else ()
+    return intern(op, tuple(inputs), attrs, shape, dtype, _location.get())
+
+
+def literal(value: Any, dtype: np.dtype) -> Node:
+    """A 0-d constant of ``dtype``."""
+    from .._builder import scalar_node
+
+    return scalar_node(value, dtype)
+
+
+def located_at(loc: Any) -> contextvars.Token:
+    """Build the next nodes at ``loc`` (reset with ``_location.reset(token)``)."""
+    return _location.set(loc)
+
+
+def reset_location(token: contextvars.Token) -> None:
+    _location.reset(token)
