@@ -85,7 +85,9 @@ def _shifted(node: Node) -> bool:
     return shift.op.name == "max"
 
 
-def _logsumexp(values: Node, axes: tuple[int, ...], keepdims: bool, dtype) -> Node | None:
+def _logsumexp(values: Node, axes: tuple[int, ...], keepdims: bool) -> Node | None:
+    if _shifted(values):  # values <= 0 already: exp cannot overflow
+        return make("log", make("sum", make("exp", values), axes=axes, keepdims=keepdims))
     shift = _max_shift(values, axes)
     if shift is None:
         return None
@@ -100,7 +102,7 @@ def _stable_logsumexp(e: dict) -> Node | None:
     s = dict(e["s"].attrs)
     if _shifted(e["x"]) or s.get("dtype") is not None:
         return None
-    return _logsumexp(e["x"], s["axes"], s["keepdims"], None)
+    return _logsumexp(e["x"], s["axes"], s["keepdims"])
 
 
 def _stable_softmax(e: dict) -> Node | None:
@@ -118,7 +120,7 @@ def _log_softmax(e: dict) -> Node | None:
     s = dict(e["s"].attrs)
     if s.get("dtype") is not None:
         return None
-    lse = _logsumexp(e["x"], s["axes"], True, None)
+    lse = _logsumexp(e["x"], s["axes"], True)
     return None if lse is None else make("subtract", e["x"], lse)
 
 

@@ -238,3 +238,16 @@ def test_a_softmax_written_max_shifted_is_left_alone():
         return e / xp.sum(e, axis=1, keepdims=True)
 
     assert xp.jit(softmax).lower(np.zeros((2, 3))).rewrites() == []
+
+
+def test_log_of_a_max_shifted_softmax_is_shifted_once():
+    def log_softmax(x):
+        e = xp.exp(x - xp.max(x, axis=1, keepdims=True))
+        return xp.log(e / xp.sum(e, axis=1, keepdims=True))
+
+    a = np.array([[1000.0, 0.0, -1000.0]])
+    lowered = xp.jit(log_softmax).lower(a)
+    assert ops_of(lowered).count("max") == 1
+    shifted = a - a.max(axis=1, keepdims=True)
+    want = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(np.asarray(xp.jit(log_softmax)(a)), want, rtol=1e-14)
