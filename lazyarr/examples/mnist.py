@@ -233,7 +233,10 @@ class Progress:
         if self.tqdm is None:
             return range(n)
         desc = f"{self.label}epoch {epoch}"
-        return self.tqdm(range(n), desc=desc, leave=False, unit="batch", file=sys.stdout)
+        # NOTE: disable=None: no bars when the output is not a terminal (a log, CI).
+        return self.tqdm(
+            range(n), desc=desc, leave=False, unit="batch", file=sys.stdout, disable=None
+        )
 
     def line(self, text: str) -> None:
         if not self.lines:
