@@ -115,7 +115,7 @@ class Program:
                 continue
             if node.value is not None:
                 slot[node] = len(template)
-                template.append(node.value)
+                template.append(_compact(node.value))
                 continue
             if node.op is _INPUT:
                 raise ValueError("the traced function reads an input of another trace")
@@ -305,6 +305,19 @@ class Program:
         outs = ", ".join(names[n] for n in self.outputs)
         lines.append(f"return ({outs})")
         return "\n".join(lines)
+
+
+_COMPACT_MAX = 1 << 20  # bytes
+
+
+def _compact(value: np.ndarray) -> np.ndarray:
+    """A small constant laid out C-contiguously once (a folded ``1/n`` broadcast to a
+    row, say), so kernels read it through the fast path on every call."""
+    if value.flags.c_contiguous or value.nbytes > _COMPACT_MAX:
+        return value
+    value = np.ascontiguousarray(value)
+    value.setflags(write=False)
+    return value
 
 
 def _donations(args: Sequence[np.ndarray], donated: list[int]) -> set[int]:
