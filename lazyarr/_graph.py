@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import weakref
 from _weakref import _remove_dead_weakref
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,32 @@ def unique(op: Any, shape: tuple, dtype: np.dtype, value: np.ndarray) -> Node:
     node.loc = None
     node.value = value
     return node
+
+
+def postorder(roots: Sequence[Node], stop_at_values: bool = False) -> list[Node]:
+    """Every node the roots read, inputs before readers (iterative: any depth).
+
+    ``stop_at_values``: a node that has a value is visited but not its inputs (what
+    evaluation needs); otherwise a materialized node still leads to what it was
+    computed from (what differentiation and printing need).
+    """
+    order: list[Node] = []
+    seen: set[Node] = set()
+    stack: list[tuple[Node, int]] = [(r, 0) for r in reversed(roots)]
+    while stack:
+        node, i = stack.pop()
+        if i == 0:
+            if node in seen:
+                continue
+            seen.add(node)
+        if i < len(node.inputs) and not (stop_at_values and node.value is not None):
+            stack.append((node, i + 1))
+            child = node.inputs[i]
+            if child not in seen:
+                stack.append((child, 0))
+        else:
+            order.append(node)
+    return order
 
 
 def live_node_count() -> int:

@@ -24,7 +24,7 @@ import numpy as np
 from .. import _graph, _pytree, _tracing
 from .._array import Array
 from .._errors import _is_internal
-from .._graph import Node, intern
+from .._graph import Node, intern, postorder
 from .._ops import REGISTRY
 from .._state import State
 from .optimize import optimize
@@ -97,7 +97,7 @@ class View:
     uses: dict[Node, int] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.order = _walk(self.roots, self.optimized)
+        self.order = postorder(self.roots, self.optimized)
         uses = dict.fromkeys(self.order, 0)
         for node in self.order:
             if not self.is_leaf(node):
@@ -109,27 +109,6 @@ class View:
 
     def is_leaf(self, node: Node) -> bool:
         return node in self.names or not node.inputs or (self.optimized and node.value is not None)
-
-
-def _walk(roots: Sequence[Node], stop_at_values: bool) -> list[Node]:
-    """The nodes the roots read, inputs before readers (iterative: any depth)."""
-    order: list[Node] = []
-    seen: set[Node] = set()
-    stack: list[tuple[Node, int]] = [(r, 0) for r in reversed(roots)]
-    while stack:
-        node, i = stack.pop()
-        if i == 0:
-            if node in seen:
-                continue
-            seen.add(node)
-        if i < len(node.inputs) and not (stop_at_values and node.value is not None):
-            stack.append((node, i + 1))
-            child = node.inputs[i]
-            if child not in seen:
-                stack.append((child, 0))
-        else:
-            order.append(node)
-    return order
 
 
 def view_of(
@@ -227,13 +206,13 @@ def _array_view(roots: list[Node], labels: list, optimized: bool, kernels: bool)
     by the caller's variables take their names; other small ones are shown by
     value, as constants.
     """
-    recorded = _walk(roots, stop_at_values=False)
+    recorded = postorder(roots, stop_at_values=False)
     depends: set[Node] = set()
     for node in recorded:
         if _is_data(node) or any(i in depends for i in node.inputs):
             depends.add(node)
     if optimized:
-        walked = _walk(roots, stop_at_values=True)
+        walked = postorder(roots, stop_at_values=True)
         candidates = [n for n in walked if n in depends and (n.value is not None or not n.inputs)]
     else:
         candidates = [n for n in recorded if n in depends and not n.inputs]
@@ -296,7 +275,7 @@ def _substitute(roots: Sequence[Node], mapping: dict[Node, Node]) -> list[Node]:
     if not mapping:
         return list(roots)
     new = dict(mapping)
-    for node in _walk(roots, stop_at_values=True):
+    for node in postorder(roots, stop_at_values=True):
         if node not in new and node.value is None and node.inputs:
             inputs = tuple(new.get(i, i) for i in node.inputs)
             if inputs != node.inputs:
