@@ -1,6 +1,10 @@
 """Gradients side by side: the cost of value_and_grad over the forward pass, and training
 steps written with ``xp.grad`` against hand-derived gradients and JAX's jit(value_and_grad).
 
+Sections 1-2 give the cheap-gradient ratio (value_and_grad / forward, about 2-4x expected);
+3-4 are the jit issue's training steps; 5 is an SGD step of the 3-layer MLP; 6 is the
+MNIST demo's step, whose cost indexes log-probabilities with ``[arange(n), labels]``.
+
     python benchmarks/grad_workloads.py                 # default threads
     python benchmarks/grad_workloads.py --threads 1     # every library (and BLAS) on one thread
 """
@@ -197,6 +201,101 @@ def softmax_regression_epoch():
     return runners
 
 
+def mlp_training_step():
+    """An SGD step of the 3-layer MLP (section 2's cost), gradients by xp.grad and JAX."""
+    cost, (params,), (X, Y) = mlp_cost(xp)
+
+    @xp.jit
+    def step(params, X, Y):
+        c, g = xp.value_and_grad(cost)(params, X, Y)
+        return tuple(p - 0.1 * gp for p, gp in zip(params, g)), c
+
+    state = {"lazyarr": params}
+
+    def run():
+        state["lazyarr"], _ = step(state["lazyarr"], X, Y)
+
+    runners = {"lazyarr xp.grad": run}
+    if jax is not None:
+        jcost, _, _ = mlp_cost(jnp)
+
+        @jax.jit
+        def jstep(params, X, Y):
+            c, g = jax.value_and_grad(jcost)(params, X, Y)
+            return tuple(p - 0.1 * gp for p, gp in zip(params, g)), c
+
+        state["jax"] = tuple(jnp.asarray(p) for p in params)
+        jX, jY = jnp.asarray(X), jnp.asarray(Y)
+
+        def jrun():
+            state["jax"], _ = _ready(jstep(state["jax"], jX, jY))
+
+        runners["JAX value_and_grad"] = jrun
+    return runners
+
+
+def mnist_demo_step():
+    """The MNIST demo's step (lazyarr/examples/mnist.py): -mean(log(softmax(z))[arange(n), y])
+    with integer labels, 600 x 784 float32, against its NumPy twin with hand-derived
+    gradients and JAX. Each step reads the next minibatch of 50,000 images."""
+    rng = np.random.default_rng(0)
+    n, d, k, batch = 50_000, 784, 10, 600
+    X = rng.random((n, d), dtype=np.float32)
+    labels = rng.integers(0, k, n)
+
+    def nll(W, b, x, y, mod):
+        z = x @ W + b
+        e = mod.exp(z - mod.max(z, axis=1, keepdims=True))
+        p = e / mod.sum(e, axis=1, keepdims=True)
+        return -mod.mean(mod.log(p)[mod.arange(y.shape[0]), y])
+
+    @xp.jit
+    def step(W, b, x, y):
+        c, (gW, gb) = xp.value_and_grad(lambda W, b: nll(W, b, x, y, xp), argnums=(0, 1))(W, b)
+        return W - 0.13 * gW, b - 0.13 * gb, c
+
+    def numpy_step(W, b, x, y):
+        z = x @ W + b
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        rows = np.arange(len(y))
+        c = -np.mean(np.log(p[rows, y]))
+        p[rows, y] -= 1
+        p /= p.dtype.type(len(y))
+        return W - 0.13 * (x.T @ p), b - 0.13 * p.sum(axis=0), c
+
+    zeros = (np.zeros((d, k), np.float32), np.zeros(k, np.float32))
+    state = {}
+
+    def looped(name, fn, params, finish=lambda out: out):
+        state[name] = (params, 0)
+
+        def run():
+            (W, b), i = state[name]
+            rows = slice(i * batch, (i + 1) * batch)
+            W, b, _ = finish(fn(W, b, X[rows], labels[rows]))
+            state[name] = ((W, b), (i + 1) % (n // batch))
+
+        return run
+
+    runners = {
+        "lazyarr xp.grad": looped("lazyarr", step, zeros),
+        "NumPy by hand": looped("numpy", numpy_step, zeros),
+    }
+    if jax is not None:
+
+        @jax.jit
+        def jstep(W, b, x, y):
+            c, (gW, gb) = jax.value_and_grad(lambda W, b: nll(W, b, x, y, jnp), argnums=(0, 1))(
+                W, b
+            )
+            return W - 0.13 * gW, b - 0.13 * gb, c
+
+        jzeros = tuple(jnp.asarray(z) for z in zeros)
+        runners["JAX value_and_grad"] = looped("jax", jstep, jzeros, _ready)
+    return runners
+
+
 # ----------------------------------------------------------------------------- reporting
 def report(title: str, runners: dict, repeats: int, pairs=()) -> None:
     times = time_runners(runners, repeats)
@@ -244,6 +343,20 @@ def main() -> None:
         softmax_regression_epoch(),
         max(3, args.repeats // 2),
         [("lazyarr xp.grad", "JAX grad")],
+    )
+    print()
+    report(
+        "5. 3-layer MLP training step (256 x 784-256-256-10, float32), per step",
+        mlp_training_step(),
+        args.repeats,
+        [("lazyarr xp.grad", "JAX value_and_grad")],
+    )
+    print()
+    report(
+        "6. MNIST demo step (600 x 784 float32, integer labels, arange-indexed NLL), per step",
+        mnist_demo_step(),
+        args.repeats,
+        [("lazyarr xp.grad", "NumPy by hand"), ("lazyarr xp.grad", "JAX value_and_grad")],
     )
     print(f"\nafter: {machine_load()}")
 

@@ -335,7 +335,7 @@ def matrix_norm(x: Any, /, *, keepdims: builtins.bool = False, ord: Any = "fro")
     a = elementwise("abs", Array._new(node))
     axes = (node.ndim - 2, node.ndim - 1)
     if ord == "fro":
-        out = elementwise("sqrt", reduce("sum", a * a, axes, False))
+        out = _root(reduce("sum", a * a, axes, False), 2)
     elif ord in ("nuc", 2, -2):
         s = svdvals(Array._new(node))
         out = reduce({"nuc": "sum", 2: "max", -2: "min"}[ord], s, -1, False)
@@ -367,7 +367,31 @@ def vector_norm(
     elif ord == 1:
         out = reduce("sum", a, axes, keepdims)
     elif ord == 2:
-        out = elementwise("sqrt", reduce("sum", a * a, axes, keepdims))
+        out = _root(reduce("sum", a * a, axes, keepdims), 2)
     else:
-        out = reduce("sum", a ** float(ord), axes, keepdims) ** (1.0 / ord)
+        if ord < 1:  # a ** (ord - 1), in the derivative of a ** ord, is infinite at a == 0
+            zero = a == 0
+            safe = elementwise("where", zero, 1, a) ** float(ord)
+            a = elementwise("where", zero, 0.0 if ord > 0 else math.inf, safe)
+        else:
+            a = a ** float(ord)
+        out = _root(reduce("sum", a, axes, keepdims), ord)
     return out
+
+
+def _root(total: Array, p: Any) -> Array:
+    """``total ** (1 / p)``, whose gradient is 0 where ``total`` is 0 (for ``p > 0``).
+
+    The gradient of a norm at a zero vector is the zero subgradient, as in PyTorch, not
+    the NaN of the composite (an infinite derivative of the root times zeros): written
+    ``where(total == 0, 0, root(where(total == 0, 1, total)))``, the same values, because
+    ``grad`` sends exactly zero into the branch ``where`` did not take.
+    """
+
+    def root(t: Array) -> Array:
+        return elementwise("sqrt", t) if p == 2 else t ** (1.0 / p)
+
+    if p < 0:
+        return root(total)
+    zero = total == 0
+    return elementwise("where", zero, 0, root(elementwise("where", zero, 1, total)))

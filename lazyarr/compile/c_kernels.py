@@ -9,6 +9,7 @@ fused; it runs through NumPy inside the compiled function instead.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -61,9 +62,23 @@ _MATH = {
     "nextafter": "nextafter",
     "pow": "pow",
 }
+
+
+def _glibc() -> tuple[int, ...]:
+    """The C library's glibc version, () elsewhere (musl, macOS)."""
+    try:
+        name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").partition(" ")
+        return tuple(int(p) for p in version.split(".")[:2]) if name == "glibc" else ()
+    except (ValueError, OSError, AttributeError):
+        return ()
+
+
 # Vector variants that glibc's libmvec provides: declaring them lets the compiler
 # vectorize loops that call them (as -ffast-math would, without its other effects).
+# Their error bound is 4 ulp, as for the scalar functions of glibc's math library.
 _VECTOR_MATH = {"exp": 1, "log": 1, "sin": 1, "cos": 1, "pow": 2}
+if _glibc() >= (2, 35):  # tanh, log1p, expm1 joined libmvec in glibc 2.35
+    _VECTOR_MATH.update({"tanh": 1, "log1p": 1, "expm1": 1})
 
 _BINARY_OPERATORS = {
     "add": "+",

@@ -8,8 +8,17 @@ and reference implementation.
 """
 
 from . import linalg_rules, rules
-from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from .api import grad, hessian, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 
 rules.install(rules.RULES, rules.NOT_DIFFERENTIABLE, linalg_rules.RULES)
 
-__all__ = ["grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
+__all__ = [
+    "grad",
+    "hessian",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
+    "value_and_grad",
+    "vjp",
+]

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _dtypes, _pytree, _tracing
 from .._array import Array
-from .._builder import cast, node_of, reshape_node
+from .._builder import cast, elementwise, node_of, reshape_node
 from .._creation_functions import asarray, zeros
 from .._errors import TracerConversionError, format_location, located
 from .._graph import Node, intern, unique
@@ -387,51 +387,129 @@ def jacobian(fun: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable
     """The Jacobian of ``fun``: for an output of shape ``S`` and an input of shape ``T``,
     an array of shape ``S + T`` (a tree of them for tree inputs and outputs).
 
-    Reverse mode, one VJP per output element: best when outputs are fewer than
-    inputs. For complex outputs, the function must be holomorphic.
+    Reverse mode (one VJP per output element, ``jacrev``) when the outputs have at
+    most as many elements as the differentiated inputs, else forward mode (one JVP
+    per input element, ``jacfwd``): the same Jacobian, in fewer passes. Each block has
+    the dtype of its input. For complex outputs, the function must be holomorphic.
 
     >>> import lazyarr as xp
     >>> xp.jacobian(lambda x: x * x)(xp.asarray([1.0, 2.0])).shape
     (2, 2)
     """
-    _check_argnums(argnums, "jacobian")
+    return _jacobian(fun, argnums, has_aux, "jacobian")
+
+
+def jacrev(fun: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
+    """``jacobian`` in reverse mode: one VJP per output element (JAX's ``jacrev``).
+
+    >>> import lazyarr as xp
+    >>> from lazyarr.grad import jacrev
+    >>> jacrev(lambda x: xp.sum(x * x))(xp.asarray([1.0, 2.0])).shape
+    (2,)
+    """
+    return _jacobian(fun, argnums, has_aux, "jacrev")
+
+
+def jacfwd(fun: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
+    """``jacobian`` in forward mode: one JVP per input element (JAX's ``jacfwd``).
+
+    The JVPs transpose the VJP (as ``jvp`` does): the pullback is built once, and each
+    column of the Jacobian is one reverse pass over it.
+
+    >>> import lazyarr as xp
+    >>> from lazyarr.grad import jacfwd
+    >>> jacfwd(lambda x: xp.stack([x, x * x]))(xp.asarray(3.0)).shape
+    (2,)
+    """
+    return _jacobian(fun, argnums, has_aux, "jacfwd")
+
+
+def _jacobian(fun: Callable, argnums: Any, has_aux: bool, fname: str) -> Callable:
+    _check_argnums(argnums, fname)
 
     @functools.wraps(fun)
     def jacobian_fun(*args, **kwargs):
-        traced = _Traced(fun, args, kwargs, argnums, None, "jacobian")
-        out, aux = _split_aux(traced.result, has_aux, "jacobian")
-        treedef, nodes = _output_nodes(out, "jacobian")
-        blocks = [_jacobian_blocks(traced, node) for node in nodes]
+        traced = _Traced(fun, args, kwargs, argnums, None, fname)
+        out, aux = _split_aux(traced.result, has_aux, fname)
+        treedef, nodes = _output_nodes(out, fname)
+        forward = fname == "jacfwd" or (
+            fname == "jacobian"
+            and sum(leaf.size for leaf in traced.leaves) < sum(n.size for n in nodes)
+        )
+        if forward:
+            blocks = _forward_blocks(traced, nodes)
+        else:
+            blocks = [_jacobian_blocks(traced, node) for node in nodes]
         result = _pytree.unflatten(treedef, blocks)
         return (result, traced.restored_tree(aux)) if has_aux else result
 
     return jacobian_fun
 
 
+def _unit(node: Node, i: int, dtype: np.dtype) -> Array:
+    """The ``i``-th basis array of ``node``'s shape (a constant)."""
+    one_hot = np.zeros(node.size, dtype=dtype)
+    one_hot[i] = 1
+    return Array._new(reshape_node(asarray(one_hot)._node, node.shape))
+
+
 def _jacobian_blocks(traced: _Traced, node: Node) -> Any:
     """d node / d inputs, one reverse pass per element of ``node``."""
-    size = node.size
     rows: list[list[Array]] = [[] for _ in traced.leaves]
-    for i in range(size):
-        one_hot = np.zeros(size, dtype=node.dtype)
-        one_hot[i] = 1
-        ct = Array._new(reshape_node(asarray(one_hot)._node, node.shape))
-        grads = backward([node], [ct], traced.leaves)
+    for i in range(node.size):
+        grads = backward([node], [_unit(node, i, node.dtype)], traced.leaves)
         for row, g, leaf in zip(rows, grads, traced.leaves):
             row.append(_zeros_for(leaf) if g is None else g)
-    blocks = []
-    for row, leaf in zip(rows, traced.leaves):
-        if size:
-            block = (
-                stack(row)
-                if len(row) > 1
-                else Array._new(reshape_node(row[0]._node, (1, *leaf.shape)))
-            )
-            block = Array._new(reshape_node(block._node, node.shape + leaf.shape))
-        else:
-            block = zeros(node.shape + leaf.shape, dtype=leaf.dtype)
-        blocks.append(block)
+    blocks = [
+        _stacked(row, node.shape, leaf.shape, leaf.dtype, 0)
+        for row, leaf in zip(rows, traced.leaves)
+    ]
     return _pytree.unflatten(traced.tree, traced.restore(blocks))
+
+
+def _forward_blocks(traced: _Traced, nodes: list[Node]) -> list[Any]:
+    """d nodes / d inputs, one forward pass (a transposed pullback) per input element."""
+    inexact = [n for n in nodes if _dtypes.is_floating(n.dtype)]
+    probes = {n: _leaf_without_value(n) for n in inexact}
+    pulled = backward(inexact, [Array._new(probes[n]) for n in inexact], traced.leaves)
+    columns: list[list[list[Array]]] = [[[] for _ in traced.leaves] for _ in nodes]
+    for k, (leaf, g) in enumerate(zip(traced.leaves, pulled)):
+        for i in range(leaf.size if g is not None else 0):
+            pushed = backward([g._node], [_unit(leaf, i, leaf.dtype)], list(probes.values()))
+            by_output = dict(zip(inexact, pushed))
+            for node, column in zip(nodes, columns):
+                t = by_output.get(node)
+                column[k].append(_zeros_for(node) if t is None else _as_dtype(t, leaf.dtype))
+    blocks = []
+    for node, column in zip(nodes, columns):
+        block = [
+            _stacked(cols, leaf.shape, node.shape, leaf.dtype, node.ndim)
+            for cols, leaf in zip(column, traced.leaves)
+        ]
+        blocks.append(_pytree.unflatten(traced.tree, traced.restore(block)))
+    return blocks
+
+
+def _as_dtype(t: Array, dtype: np.dtype) -> Array:
+    """A tangent in its input's dtype, as reverse mode gives it (a real part if real)."""
+    if _dtypes.is_complex(t.dtype) and not _dtypes.is_complex(dtype):
+        t = elementwise("real", t)
+    return Array._new(cast(t._node, dtype))
+
+
+def _stacked(parts: list[Array], outer: tuple, inner: tuple, dtype: np.dtype, axis: int) -> Array:
+    """``parts`` (one per element of ``outer``, each of shape ``inner``) as an array of
+    shape ``outer + inner`` (``axis=0``) or ``inner + outer`` (``axis=inner.ndim``)."""
+    shape = outer + inner if axis == 0 else inner + outer
+    if not parts:
+        return zeros(shape, dtype=dtype)
+    parts = [_as_dtype(p, dtype) for p in parts]
+    block = (
+        stack(parts, axis=axis)
+        if len(parts) > 1
+        else Array._new(reshape_node(parts[0]._node, inner[:axis] + (1,) + inner[axis:]))
+    )
+    return Array._new(reshape_node(block._node, shape))
 
 
 def hessian(fun: Callable, argnums: Any = 0) -> Callable:

@@ -9,17 +9,30 @@ A cotangent may carry a *mask*: the condition of a ``where`` outside which it is
 exactly zero. Elementwise rules below that ``where`` re-apply the mask to what
 they compute, so a derivative that is infinite or NaN in the branch ``where``
 did not select (``sqrt`` at 0, ``log`` at 0) never turns that zero into NaN.
+
+A cotangent may also be *lazily broadcast*: smaller than its node (size 1, or
+missing, along axes it is constant along: the cotangent of a reduction), standing
+for its broadcast to the node's shape. Elementwise rules broadcast it for free
+inside their fused loops; it is broadcast for real only before a rule that needs
+the full shape (a matmul, an indexing op) and for the gradients returned.
+
+Gradients of shifts that cancel are not computed: in ``z - max(z)`` followed by a
+log-softmax or a softmax, the result does not depend on the shift, so no
+cotangent is sent to the ``max`` (its true gradient is 0; computed, it is a
+rounding error routed to the maxima at the cost of several passes).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from .. import _dtypes
 from .._array import Array
-from .._builder import cast, elementwise, reshape_node
+from .._builder import broadcast_node, cast, elementwise, reshape_node
 from .._graph import Node, intern
+from .._ops import broadcast_shapes
 from .._statistical_functions import reduce
 from ..compile.optimize import optimize
 
@@ -84,6 +97,7 @@ def backward(
     for node in order:
         if node in targets or any(i in live for i in node.inputs):
             live.add(node)
+    live -= cancelling_shifts(order, outputs, targets)
     pending: dict[Node, Array | Masked] = {}
     for out, ct in zip(outputs, cotangents):
         if out in live and _dtypes.is_floating(out.dtype):
@@ -96,14 +110,117 @@ def backward(
         if isinstance(rule, NotDifferentiable):
             continue
         g, mask = (ct.value, ct.mask) if isinstance(ct, Masked) else (ct, None)
+        broadcasting = node.op.kind == "elementwise" or node.op.name == "broadcast_to"
+        if not broadcasting and node.op.name not in _TAKE_LAZY:
+            g = _broadcast(g, node.shape)
         grads = rule(g, Array._new(node), *(Array._new(i) for i in node.inputs), **node.params)
         for inp, gi in zip(node.inputs, grads):
             if gi is None or inp not in live or not _dtypes.is_floating(inp.dtype):
                 continue
             if mask is not None and node.op.kind == "elementwise":
                 gi = _masked(gi, mask)
-            _accumulate(pending, inp, _fit(gi, inp))
-    return [_unmasked(pending.get(n)) for n in wrt]
+            _accumulate(pending, inp, _fit(gi, inp, node.shape if broadcasting else None))
+    return [_full(pending.get(n), n) for n in wrt]
+
+
+# ----------------------------------------------------------------------------- cancelling shifts
+# How a node moves when the shift ``m`` moves by ``d``: ("add", k, D) is ``x + k*d`` and
+# ("mul", k, D) is ``x * exp(k*d)``, with ``d`` of shape ``D`` broadcast to x's shape
+# (``D`` has x's rank). Nodes that do not move are left out (k == 0: they do not move).
+_Move = tuple[str, int, tuple[int, ...]]
+
+
+def cancelling_shifts(order: list[Node], outputs: Sequence[Node], targets: set[Node]) -> set[Node]:
+    """The shifts ``m`` of ``x - m`` (``m`` a ``max``/``min`` with kept axes, or such a
+    max with its non-finite values replaced, as the stabilizing rewrites write it) that
+    the outputs do not depend on: moving ``m`` by any ``d`` leaves them as they are, so
+    ``m``'s cotangent is exactly zero and need not be computed. Found by following how
+    each node moves with ``m`` through the ops of a (log-)softmax and logsumexp."""
+    shifts = {
+        n.inputs[1]
+        for n in order
+        if n.op.name == "subtract" and _is_shift(n.inputs[1]) and n.inputs[1] not in targets
+    }
+    if not shifts:
+        return set()
+    position = {n: i for i, n in enumerate(order)}
+    outs = set(outputs)
+    return {m for m in shifts if _outputs_stay(m, order[position[m] + 1 :], outs)}
+
+
+def _is_max(node: Node) -> bool:
+    return node.op.name in ("max", "min") and node.params["keepdims"]
+
+
+def _is_shift(node: Node) -> bool:
+    if node.op.name == "where":  # where(isfinite(m), m, 0)
+        c, m, _ = node.inputs
+        return c.op.name == "isfinite" and c.inputs[0] is m and _is_max(m)
+    return _is_max(node)
+
+
+def _outputs_stay(m: Node, after: list[Node], outputs: set[Node]) -> bool:
+    if m in outputs:
+        return False
+    moves: dict[Node, _Move] = {m: ("add", 1, m.shape)}
+    for node in after:
+        if not any(i in moves for i in node.inputs):
+            continue
+        move = _move(node, [moves.get(i) for i in node.inputs])
+        if move is None or (node in outputs and move[1] != 0):
+            return False
+        if move[1] != 0:
+            moves[node] = move
+    return True
+
+
+def _move(node: Node, inputs: list[_Move | None]) -> _Move | None:
+    """How ``node`` moves given how its inputs move (None: they do not); None if unknown."""
+    name = node.op.name
+    moved = [i for i in inputs if i is not None]
+    kind = moved[0][0]
+    if node.op.kind == "elementwise":
+        # Every moved input must move by the same broadcast d, and in the same way.
+        shapes = {(1,) * (node.ndim - len(d)) + d for _, _, d in moved}
+        if len(shapes) > 1 or any(k != kind for k, _, _ in moved):
+            return None
+        d = shapes.pop()
+        ks = [0 if i is None else i[1] for i in inputs]
+        if name in ("add", "subtract", "multiply", "divide"):
+            if (kind == "add") != (name in ("add", "subtract")):
+                return None
+            return kind, ks[0] + ks[1] if name in ("add", "multiply") else ks[0] - ks[1], d
+        if name in ("positive", "astype") and _dtypes.is_floating(node.dtype):
+            return kind, ks[0], d
+        if (name == "negative" and kind == "add") or (name == "reciprocal" and kind == "mul"):
+            return kind, -ks[0], d
+        if name == "exp" and kind == "add":
+            return "mul", ks[0], d
+        if name == "log" and kind == "mul":
+            return "add", ks[0], d
+        if name == "where" and inputs[0] is None and None not in inputs and ks[1] == ks[2]:
+            return kind, ks[1], d  # both branches move alike
+        return None
+    _, k, d = moved[0]
+    if name in ("sum", "max", "min") and (kind == "mul" or name != "sum"):
+        axes = node.params["axes"]
+        if any(d[a] != 1 for a in axes):
+            return None  # summing or comparing elements that moved differently
+        if not node.params["keepdims"]:
+            d = tuple(n for a, n in enumerate(d) if a not in axes)
+        return kind, k, d
+    if name == "reshape":
+        # Only adding or dropping unit axes: d keeps its other axes, in order.
+        x = node.inputs[0]
+        if [n for n in x.shape if n != 1] != [n for n in node.shape if n != 1]:
+            return None
+        sizes = iter(n for n, size in zip(d, x.shape) if size != 1)
+        return kind, k, tuple(next(sizes) if size != 1 else 1 for size in node.shape)
+    return None
+
+
+# Rules that take a lazily broadcast cotangent as it is (besides elementwise ones).
+_TAKE_LAZY = frozenset({"sum", "prod", "max", "min"})
 
 
 def _masked(g: Array | Masked, mask: Array) -> Masked:
@@ -112,17 +229,92 @@ def _masked(g: Array | Masked, mask: Array) -> Masked:
     return Masked(elementwise("where", mask, g, 0), mask)
 
 
-def _fit(g: Array | Masked, node: Node) -> Array | Masked:
-    """``g`` summed over the axes ``node`` was broadcast along, in ``node``'s dtype."""
+def _broadcast(g: Array, shape: tuple[int, ...]) -> Array:
+    """A lazily broadcast cotangent made full."""
+    return g if g.shape == shape else Array._new(broadcast_node(g._node, shape))
+
+
+def _full(g: Array | Masked | None, node: Node) -> Array | None:
+    return None if g is None else _broadcast(_unmasked(g), node.shape)
+
+
+def _fit(g: Array | Masked, node: Node, virtual: tuple[int, ...] | None) -> Array | Masked:
+    """The cotangent of ``node`` from ``g``, a rule's result that stands for its broadcast
+    to ``virtual`` (the op's output shape for elementwise ops; else ``node``'s shape or
+    larger): summed over the axes ``node`` was broadcast along, in ``node``'s dtype."""
     value = g.value if isinstance(g, Masked) else g
-    if value.shape != node.shape:
-        value = sum_to(value, node.shape)
-        g = value  # the mask had the broadcast shape
+    if virtual is None:
+        virtual = broadcast_shapes(value.shape, node.shape)
+    if virtual != node.shape:
+        reduced = reduce_to(value, virtual, node.shape)
+        if reduced is not value:
+            g = value = reduced  # the mask had the broadcast shape
     if value.dtype != node.dtype:
         if _dtypes.is_complex(value.dtype) and not _dtypes.is_complex(node.dtype):
             value = elementwise("real", value)
         value = Array._new(cast(value._node, node.dtype))
         g = Masked(value, g.mask) if isinstance(g, Masked) else value
+    return g
+
+
+# where(hit, v, 0) built by a VJP rule, with ``hit`` true exactly once along ``axis``
+# (the cotangent of x[arange(n), idx]): its sum along ``axis`` is ``v``.
+_ONE_HOT: weakref.WeakKeyDictionary[Node, tuple[int, Array]] = weakref.WeakKeyDictionary()
+
+
+def one_hot(hit: Array, v: Array, axis: int) -> Array:
+    """``where(hit, v, 0)`` for a ``hit`` that rules guarantee is true exactly once along
+    ``axis`` (where ``v`` has length 1): summed along ``axis``, it is ``v`` itself."""
+    out = elementwise("where", hit, v, 0)
+    _ONE_HOT[out._node] = (axis - out.ndim, v)
+    return out
+
+
+def _summed_one_hot(g: Array, axes: tuple[int, ...]) -> tuple[Array, int] | None:
+    """``g`` (or ``-g``) summed along its one-hot axis, if it is a ``one_hot`` summed
+    there; with that axis (negative, from the end)."""
+    node, sign = g._node, 1
+    if node.op.name == "negative":
+        node, sign = node.inputs[0], -1
+    found = _ONE_HOT.get(node)
+    if found is None or found[0] + g.ndim not in axes:
+        return None
+    axis, v = found
+    return (v if sign == 1 else -v), axis
+
+
+def reduce_to(g: Array, virtual: tuple[int, ...], shape: tuple[int, ...]) -> Array:
+    """The sum of ``broadcast_to(g, virtual)`` down to ``shape``, itself lazily broadcast:
+    ``g`` is summed along the axes it has and ``shape`` lacks (or has as 1), multiplied
+    by the length of those it lacks too, and left small elsewhere."""
+    if virtual == shape:
+        return g
+    lead = g.ndim - len(shape)
+    summed = tuple(
+        j for j in range(g.ndim) if g.shape[j] != 1 and (j < lead or shape[j - lead] == 1)
+    )
+    picked = _summed_one_hot(g, summed) if summed else None
+    if picked is not None:  # the sum along the one-hot axis is known: no pass needed
+        g, axis = picked
+        at = len(virtual) + axis
+        return reduce_to(g, (*virtual[:at], 1, *virtual[at + 1 :]), shape)
+    ndim = len(virtual)
+    scale = 1  # the length of the axes g stands broadcast along and shape lacks
+    for i, n in enumerate(virtual):
+        target = shape[i - ndim + len(shape)] if i >= ndim - len(shape) else 1
+        own = g.shape[i - ndim + g.ndim] if i >= ndim - g.ndim else 1
+        if target == 1 and own == 1:
+            scale *= n
+    front = tuple(range(max(lead, 0)))
+    if any(j >= lead for j in summed):
+        inner = tuple(j for j in summed if j >= lead)
+        g = reduce("sum", g, front + inner, True, dtype=g.dtype)
+        if lead > 0:
+            g = Array._new(reshape_node(g._node, g.shape[lead:]))
+    elif front:
+        g = reduce("sum", g, front, False, dtype=g.dtype)
+    if scale != 1:
+        g = g * scale
     return g
 
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
+
 from .. import _dtypes
 from .._array import Array
 from .._builder import apply, cast, elementwise, reshape_node, scalar_node
@@ -38,18 +40,19 @@ from .._elementwise_functions import (
     log,
     logical_and,
     logical_not,
+    logical_or,
     sign,
     sin,
     sinh,
     sqrt,
 )
 from .._linear_algebra_functions import matmul, matrix_transpose
-from .._manipulation_functions import broadcast_to, concat, flip, permute_dims, reshape
+from .._manipulation_functions import concat, flip, permute_dims, reshape
 from .._ops import REGISTRY, decode_key
 from .._searching_functions import where
 from .._sorting_functions import argsort
 from .._statistical_functions import cumulative_prod, cumulative_sum, prod, reduce
-from .backprop import Masked, NotDifferentiable, sum_to
+from .backprop import Masked, NotDifferentiable, one_hot, sum_to
 from .scatter import SCATTER_ADD
 
 _LN2 = math.log(2.0)
@@ -179,16 +182,21 @@ def _astype(g, y, x, *, dtype):
 
 # ----------------------------------------------------------------------------- reductions
 def _expanded(g: Array, x: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
-    """A reduction's cotangent with its reduced axes back, as size-1 axes."""
-    if keepdims:
-        return g
-    return Array._new(
-        reshape_node(g._node, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
-    )
+    """A reduction's cotangent (or output) with its reduced axes back, as size-1 axes.
+
+    ``g`` may be lazily broadcast (smaller than the output, see ``backward``): it stays so.
+    """
+    out_ndim = x.ndim if keepdims else x.ndim - len(axes)
+    shape = (1,) * (out_ndim - g.ndim) + g.shape
+    if not keepdims:
+        dims = iter(shape)
+        shape = tuple(1 if i in axes else next(dims) for i in range(x.ndim))
+    return Array._new(reshape_node(g._node, shape))
 
 
 def _sum(g, y, x, *, axes, keepdims, dtype=None):
-    return (broadcast_to(_expanded(g, x, axes, keepdims), x.shape),)
+    # Lazily broadcast: elementwise rules below broadcast it inside their loops.
+    return (_expanded(g, x, axes, keepdims),)
 
 
 def _prod(g, y, x, *, axes, keepdims, dtype=None):
@@ -249,7 +257,8 @@ def _reshape(g, y, x, *, shape):
 
 
 def _broadcast_to(g, y, x, *, shape):
-    return (sum_to(g, x.shape),)
+    # ``backward`` sums it down, as for an elementwise op (g may be lazily broadcast).
+    return (g,)
 
 
 def _permute_dims(g, y, x, *, axes):
@@ -306,7 +315,62 @@ def _scatter(g: Array, indices: tuple[Array, ...], spec: tuple[int, ...], shape)
 
 
 def _gather(g, y, x, *indices, spec):
-    return (_scatter(g, indices, spec, x.shape), *(None,) * len(indices))
+    ct = _one_hot_gather(g, x, indices, spec)
+    if ct is None:
+        ct = _scatter(g, indices, spec, x.shape)
+    return (ct, *(None,) * len(indices))
+
+
+def _one_hot_gather(g: Array, x: Array, indices: tuple[Array, ...], spec) -> Array | None:
+    """The cotangent of ``x[arange(n), idx]`` (or ``x[idx, arange(n)]``, on any two adjacent
+    axes) as ``where(iota == idx, g, 0)``: an elementwise expression, fused into the
+    loops around it, instead of a scatter. Each row is picked once, so nothing adds up.
+    None for other indices."""
+    axes = [a for a, s in enumerate(spec) if s >= 0]
+    if len(axes) != 2 or axes[1] != axes[0] + 1:
+        return None
+    p = axes[0]
+    first, second = indices[spec[p]], indices[spec[p + 1]]
+    if first.ndim != 1 or first.shape != second.shape:
+        return None
+    n = first.shape[0]
+    if x.shape[p] == n and _is_arange(first, n):
+        cols, col_axis = second, p + 1
+    elif x.shape[p + 1] == n and _is_arange(second, n):
+        cols, col_axis = first, p
+    else:
+        return None
+    k = x.shape[col_axis]
+    unit = (1,) * (x.ndim - p - 2)
+    g = reshape(
+        g,
+        g.shape[: p + 1] + (1,) + g.shape[p + 1 :]
+        if col_axis > p
+        else g.shape[:p] + (1,) + g.shape[p:],
+    )
+    pair = (n, 1) if col_axis > p else (1, n)
+    positions = reshape(_iota(k), (1, k) + unit if col_axis > p else (k, 1) + unit)
+    return one_hot(_picks(positions, reshape(cols, pair + unit), k), g, col_axis)
+
+
+def _is_arange(idx: Array, n: int) -> bool:
+    """Whether ``idx`` is ``0, 1, ..., n - 1``: an ``iota`` (``xp.arange(n)``), or a constant."""
+    node = idx._node
+    if node.op.name == "iota":
+        return True
+    return node.op.name == "constant" and np.array_equal(node.value, np.arange(n))
+
+
+def _iota(n: int) -> Array:
+    return apply(REGISTRY["iota"], (), n=n, dtype=_dtypes.INDEX_DTYPE)
+
+
+def _picks(positions: Array, idx: Array, n: int) -> Array:
+    """Where ``idx`` (in ``[-n, n)``, negative ones counted from the end) picks ``positions``.
+
+    ``positions - n`` is an input-free constant, so this is two compares in the fused loop.
+    """
+    return logical_or(positions == idx, (positions - n) == idx)
 
 
 def _scatter_add(g, y, values, *indices, spec, shape):
@@ -320,6 +384,12 @@ def _take(g, y, x, idx, *, axis):
 
 
 def _take_along_axis(g, y, x, idx, *, axis):
+    if idx.shape[axis] == 1:
+        # One pick per row (take_along_axis(x, y[:, None], 1)): where(iota == idx, g, 0),
+        # elementwise, so it is fused; ``backward`` sums it over x's broadcast axes.
+        k = x.shape[axis]
+        positions = reshape(_iota(k), tuple(k if a == axis else 1 for a in range(x.ndim)))
+        return one_hot(_picks(positions, idx, k), g, axis), None
     # Every axis indexed: the matched indices along ``axis``, and along the others the
     # position in the (broadcast) output, or 0 where x itself has length 1.
     indices = []
@@ -331,8 +401,7 @@ def _take_along_axis(g, y, x, idx, *, axis):
             indices.append(Array._new(scalar_node(0, _dtypes.INDEX_DTYPE)))
         else:
             shape = tuple(y.shape[a] if b == a else 1 for b in range(x.ndim))
-            iota = apply(REGISTRY["iota"], (), n=y.shape[a], dtype=_dtypes.INDEX_DTYPE)
-            indices.append(reshape(iota, shape))
+            indices.append(reshape(_iota(y.shape[a]), shape))
     return _scatter(g, tuple(indices), tuple(range(x.ndim)), x.shape), None
 
 

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 import lazyarr as xp
+from lazyarr.grad import jacfwd, jacrev
+from lazyarr.grad.backprop import backward
 from tests.helpers import next_line
 
 
@@ -72,6 +74,87 @@ def test_jacobian_of_an_elementwise_and_a_linear_map():
     J = xp.jacobian(lambda x: A @ x)(x)
     assert J.shape == (2, 3)
     np.testing.assert_allclose(np.asarray(J), A)
+
+
+def _wide(x):
+    """R^2 -> R^(3x4): more outputs than inputs (forward mode's case)."""
+    A = np.arange(24.0).reshape(3, 4, 2) / 10
+    return xp.tanh(xp.tensordot(xp.asarray(A), x, axes=1)) * xp.sum(x**2)
+
+
+def _finite_difference_jacobian(f, x, h=1e-6):
+    columns = []
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = h
+        e = e.reshape(x.shape)
+        columns.append(
+            (np.asarray(f(xp.asarray(x + e))) - np.asarray(f(xp.asarray(x - e)))) / 2 / h
+        )
+    return np.stack(columns, axis=-1).reshape(np.shape(columns[0]) + x.shape)
+
+
+@pytest.mark.parametrize(
+    ("f", "x"),
+    [
+        (_wide, np.array([0.3, -0.7])),
+        (lambda x: xp.sum(xp.sin(x) * x), np.array([0.5, 1.0, 2.0])),  # narrow: reverse
+        (lambda x: xp.stack([x, x * x, xp.exp(x)]), np.array(0.4)),
+        (lambda x: xp.cumulative_prod(x, axis=0)[:, None] * x[None, :], np.array([1.5, -0.5])),
+    ],
+)
+def test_jacfwd_jacrev_and_jacobian_agree_with_finite_differences(f, x):
+    expected = _finite_difference_jacobian(f, x)
+    for jac in (jacfwd, jacrev, xp.jacobian):
+        J = jac(f)(x)
+        assert J.shape == expected.shape and J.dtype == np.float64
+        np.testing.assert_allclose(np.asarray(J), expected, rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(np.asarray(jacfwd(f)(x)), np.asarray(jacrev(f)(x)), rtol=1e-14)
+
+
+def test_jacobian_takes_forward_mode_when_inputs_are_fewer(monkeypatch):
+    from lazyarr.grad import api
+
+    passes = []
+    monkeypatch.setattr(api, "backward", lambda *a: passes.append(1) or backward(*a))
+    xp.jacobian(_wide)(np.array([0.3, -0.7]))
+    assert len(passes) == 1 + 2  # the pullback, then one transposed pass per input
+    passes.clear()
+    xp.jacobian(lambda x: x[:2] * 2.0)(np.ones(5))
+    assert len(passes) == 2  # one reverse pass per output
+
+
+def test_jacfwd_of_trees_complex_holomorphic_functions_and_under_jit():
+    rng = np.random.default_rng(7)
+    p = {"u": rng.standard_normal(3), "v": [np.array(1.5)]}
+
+    def g(p):
+        return {"a": p["u"] * p["v"][0], "b": xp.stack([xp.sum(p["u"]), p["v"][0] ** 3])}
+
+    fwd, rev = jacfwd(g)(p), jacrev(g)(p)
+    for out in ("a", "b"):
+        np.testing.assert_allclose(np.asarray(fwd[out]["u"]), np.asarray(rev[out]["u"]))
+        np.testing.assert_allclose(np.asarray(fwd[out]["v"][0]), np.asarray(rev[out]["v"][0]))
+    assert fwd["a"]["u"].shape == (3, 3) and fwd["b"]["v"][0].shape == (2,)
+    z = rng.standard_normal(2) + 1j * rng.standard_normal(2)
+    h = lambda z: xp.exp(xp.stack([z, z * z]))  # noqa: E731
+    np.testing.assert_allclose(np.asarray(jacfwd(h)(z)), np.asarray(jacrev(h)(z)), rtol=1e-14)
+    np.testing.assert_allclose(
+        np.asarray(xp.jit(jacfwd(_wide))(np.array([0.3, -0.7]))),
+        np.asarray(jacrev(_wide)(np.array([0.3, -0.7]))),
+        rtol=1e-14,
+    )
+    J, aux = jacfwd(lambda x: (xp.stack([x, 2 * x]), x + 1), has_aux=True)(np.array(2.0))
+    np.testing.assert_array_equal(np.asarray(J), [1.0, 2.0])
+    assert float(aux) == 3.0
+
+
+def test_jacfwd_of_integer_outputs_and_empty_inputs_is_zero():
+    x = np.array([0.5, 2.0])
+    np.testing.assert_array_equal(np.asarray(jacfwd(lambda x: xp.argmax(x))(x)), [0.0, 0.0])
+    assert jacfwd(lambda x: x * 2)(np.zeros(0)).shape == (0, 0)
+    J = jacfwd(lambda x, y: xp.stack([x, x]), argnums=1)(np.array(1.0), np.ones(2))
+    np.testing.assert_array_equal(np.asarray(J), np.zeros((2, 2)))
 
 
 def test_hessian_of_a_quadratic_form_and_of_sum_of_squared_sines():

@@ -109,3 +109,53 @@ def test_broadcast_operands_get_summed_cotangents():
     gx, gy = xp.grad(lambda a, b: xp.sum(a * b), argnums=(0, 1))(x, y)
     np.testing.assert_allclose(np.asarray(gx), np.full((3, 1), y.sum()))
     np.testing.assert_allclose(np.asarray(gy), np.full(4, x.sum()))
+
+
+@pytest.mark.parametrize("ord_", [2, 1, 3, 1.5, 0.5, -1, -2.5, math.inf, -math.inf])
+def test_vector_norm_of_zeros_has_the_zero_subgradient(ord_):
+    # As PyTorch: not the NaN of the composite (an infinite derivative of the root times 0).
+    g = grad_at(lambda x: xp.linalg.vector_norm(x, ord=ord_), np.zeros(3))
+    np.testing.assert_array_equal(g, np.zeros(3))
+    if math.isfinite(ord_):  # an inf-norm of an empty vector has no value
+        g = grad_at(lambda x: xp.linalg.vector_norm(x, ord=ord_, axis=1), np.zeros((2, 0)))
+        assert g.shape == (2, 0)
+
+
+@pytest.mark.parametrize("ord_", [2, 3, 0.5, -1])
+def test_vector_norm_rows_at_zero_and_elsewhere(ord_):
+    x = np.array([[0.0, 0.0], [3.0, -4.0]])
+    g = grad_at(lambda x: xp.linalg.vector_norm(x, ord=ord_, axis=1, keepdims=True), x)
+    n = np.sum(np.abs(x[1]) ** ord_) ** (1 / ord_)
+    expected = np.sign(x[1]) * np.abs(x[1]) ** (ord_ - 1) * n ** (1 - ord_)
+    np.testing.assert_array_equal(g[0], [0.0, 0.0])
+    np.testing.assert_allclose(g[1], expected)
+    assert float(xp.linalg.vector_norm(xp.asarray(x[1]), ord=ord_)) == pytest.approx(n)
+
+
+def test_vector_norm_with_some_zero_elements_gives_them_zero():
+    # For ord < 1, |x| ** (ord - 1) is infinite at a zero element: zero, as PyTorch.
+    x = np.array([0.0, 1.0, -4.0])
+    g = grad_at(lambda x: xp.linalg.vector_norm(x, ord=0.5), x)
+    n = (1.0 + 2.0) ** 2
+    np.testing.assert_allclose(g, [0.0, n**0.5 * 1.0, -(n**0.5) * 0.5])
+    # For negative orders a zero element makes the norm 0, and the gradient 0.
+    np.testing.assert_array_equal(grad_at(lambda x: xp.linalg.vector_norm(x, ord=-2), x), 0.0)
+    np.testing.assert_allclose(grad_at(lambda x: xp.linalg.vector_norm(x), x), x / np.sqrt(17))
+
+
+def test_frobenius_norm_of_a_zero_matrix_has_the_zero_subgradient():
+    g = np.asarray(xp.grad(xp.linalg.matrix_norm)(np.zeros((2, 3))))
+    np.testing.assert_array_equal(g, np.zeros((2, 3)))
+    g = np.asarray(xp.grad(lambda x: xp.sum(xp.linalg.matrix_norm(x)))(np.zeros((2, 2, 2)) + 0j))
+    np.testing.assert_array_equal(g, np.zeros((2, 2, 2)))
+    x = np.array([[3.0, 0.0], [0.0, -4.0]])
+    np.testing.assert_allclose(np.asarray(xp.grad(xp.linalg.matrix_norm)(x)), x / 5)
+
+
+def test_norm_values_are_unchanged_at_zero_and_special_values():
+    for x in ([0.0, 0.0], [np.inf, 1.0], [np.nan, 1.0], [1e-200, 1e-200]):
+        for ord_ in (2, 3, 0.5, -1):
+            got = float(xp.linalg.vector_norm(xp.asarray(x), ord=ord_))
+            with np.errstate(all="ignore"):
+                expected = np.linalg.norm(np.asarray(x), ord=ord_)
+            np.testing.assert_equal(got, expected)

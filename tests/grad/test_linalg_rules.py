@@ -10,6 +10,8 @@ each check factors several matrices.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -161,6 +163,22 @@ def _fft1(name):
     return lambda x, n, axis, norm: getattr(xp.fft, name)(x, n=n, axis=axis, norm=norm)
 
 
+def _norm_point(draw, rng):
+    """A vector-norm order and a point away from zeros, with distinct magnitudes (ties are
+    kinks of the inf-norms)."""
+    shape = _batch(draw) + (draw(st.integers(1, 4)),)
+    size = int(np.prod(shape))
+    magnitudes = 0.3 + 0.37 * rng.permutation(size).reshape(shape)
+    x = magnitudes * rng.choice([-1.0, 1.0], shape)
+    ord_ = draw(st.sampled_from([2, 1, 3, 0.5, 1.5, -1, -2.5, math.inf, -math.inf]))
+    axis = draw(st.sampled_from([None, -1]))
+    return [x], {"ord": ord_, "axis": axis, "keepdims": draw(st.booleans())}
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    return xp.linalg.vector_norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
 CASES = [
     Case("inv", xp.linalg.inv, _invertible()),
     Case("inv", xp.linalg.inv, _invertible(True), label="inv-complex"),
@@ -261,6 +279,9 @@ CASES = [
     Case("svd", _svd_parts("U"), _with_params(_rectangular(square=True), full_matrices=[True])),
     Case("svdvals", xp.linalg.svdvals, _rectangular()),
     Case("svdvals", xp.linalg.svdvals, _rectangular(True), label="svdvals-complex"),
+    Case("sum", _vector_norm, _norm_point, label="vector_norm"),
+    Case("sum", xp.linalg.matrix_norm, _rectangular(), label="matrix_norm-fro"),
+    Case("sum", xp.linalg.matrix_norm, _rectangular(True), label="matrix_norm-fro-complex"),
     Case("pinv", xp.linalg.pinv, _rectangular()),
     Case("pinv", xp.linalg.pinv, _rectangular(True), label="pinv-complex"),
     Case("fft", _fftn("fftn"), _transform(True)),

@@ -214,6 +214,26 @@ def _gather(draw, rng):
     return [rng.standard_normal(s)], {"key": key}
 
 
+def _gather_rows(draw, rng):
+    """``x[arange(n), idx]`` (or ``x[idx, arange(n)]``) on two adjacent axes: one pick per
+    row, whose cotangent is an elementwise ``where`` (negative indices count from the end)."""
+    s = shape(draw, min_dims=2)
+    at = draw(st.integers(0, len(s) - 2))
+    rows_first = draw(st.booleans())
+    n, k = (s[at], s[at + 1]) if rows_first else (s[at + 1], s[at])
+    rows = np.arange(n) if draw(st.booleans()) else "arange"  # a constant, or an iota
+    picks = rng.integers(-k, k, n)
+    pair = (rows, picks) if rows_first else (picks, rows)
+    return [rng.standard_normal(s)], {"at": at, "pair": pair}
+
+
+def _picked(x, at, pair):
+    key = tuple(
+        xp.arange(x.shape[a]) if isinstance(p, str) else p for a, p in zip((at, at + 1), pair)
+    )
+    return x[(slice(None),) * at + key]
+
+
 def _take(draw, rng):
     s = shape(draw, min_dims=1)
     axis = draw(st.integers(0, len(s) - 1))
@@ -342,6 +362,7 @@ CASES = (
         Case("slice", lambda x, key: x[key], _slices),
         Case("concat", lambda *xs, axis: xp.concat(xs, axis=axis), _concat),
         Case("gather", lambda x, key: x[key], _gather),
+        Case("gather", _picked, _gather_rows, label="gather-one-per-row"),
         Case(
             "sort", lambda x, axis, descending: xp.sort(x, axis=axis, descending=descending), _sort
         ),
