@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _dtypes
 from ._devices import CPU, Device
 from ._errors import CONVERSION_HINT, TracerConversionError, located
 
@@ -188,7 +189,7 @@ class Array:
         return _indexing.getitem(self, key)
 
     def __setitem__(self, key: Any, value: Any, /) -> None:
-        _indexing.setitem(self, key, value)
+        _indexing.setitem(self, key, _narrowed(value, self.dtype))
 
     # ------------------------------------------------------------------ operators
     def __neg__(self) -> Array:
@@ -346,15 +347,18 @@ class Array:
         return _forward("greater_equal", self, other)
 
     def _rebind(self, result: Array, symbol: str) -> Array:
+        """``self`` bound to ``result``, cast back to ``self``'s dtype where NumPy's in-place
+        operators would (``float32 += float64``); a change of kind or shape is an error."""
         if result is NotImplemented:
             return result
-        if result.dtype != self.dtype or result.shape != self.shape:
+        kind_changes = not _same_kind(result.dtype, self.dtype)
+        if kind_changes or result.shape != self.shape:
             raise located(
-                TypeError if result.dtype != self.dtype else ValueError,
+                TypeError if kind_changes else ValueError,
                 f"in-place {symbol} would change the array from {self.shape} "
                 f"{self.dtype} to {result.shape} {result.dtype}",
             )
-        self._node = result._node
+        self._node = _builder.cast(result._node, self.dtype)
         return self
 
 
@@ -375,6 +379,29 @@ def _reflected(name: str, x: Array, other: Any) -> Array:
     if not isinstance(other, _OPERAND_TYPES):
         return NotImplemented
     return _elementwise(name, _operand(other), x)
+
+
+def _same_kind(source: np.dtype, target: np.dtype) -> builtins.bool:
+    """Whether ``source`` casts to ``target`` under NumPy's ``same_kind`` rule: to a
+    wider or a narrower dtype of the same kind (``float64`` to ``float32``, ``int64`` to
+    ``int8``), or to one that holds all its values; never float to int, complex to real."""
+    return builtins.bool(np.can_cast(source, target, "same_kind"))
+
+
+def _narrowed(value: Any, dtype: np.dtype) -> Any:
+    """The value of ``x[key] = value``, cast to ``x``'s dtype when it is an array of the
+    same kind but wider, as NumPy (and JAX's ``.at[].set``, and PyTorch) cast: library
+    code writes ``x32[i] = xp.minimum(x32[i], y64)``. Any other value is left for
+    ``setitem`` to promote or refuse (``int_array[0] = float_array`` is a TypeError)."""
+    if isinstance(value, (Array, np.ndarray, np.generic)) and value.dtype != dtype:
+        source = value.dtype
+        if (
+            _dtypes.is_supported(source)
+            and _same_kind(source, dtype)
+            and not np.can_cast(source, dtype, "safe")
+        ):
+            return Array._new(_builder.cast(_builder.node_of(value), dtype))
+    return value
 
 
 def _operand(x: Any) -> Any:

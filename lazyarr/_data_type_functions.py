@@ -73,11 +73,28 @@ def iinfo(type: Any, /) -> iinfo_object:
 
 
 def isdtype(dtype: Any, kind: Any) -> builtins.bool:
-    """Whether ``dtype`` is of ``kind``: a dtype, a kind name, or a tuple of those."""
+    """Whether ``dtype`` is of ``kind``: a dtype, a kind name, or a tuple of those.
+
+    NumPy scalar types (``np.float64``) stand for their dtypes, as in ``np.isdtype``
+    and everywhere else lazyarr takes a dtype: libraries pass them (scikit-learn's
+    ``check_array(X, dtype=np.float64)``). Dtype names (``"float64"``) are not dtypes.
+    """
+    if isinstance(kind, tuple):
+        kind = tuple(map(_scalar_type_as_dtype, kind))
     try:
-        return _dtypes.isdtype(dtype, kind)
+        return _dtypes.isdtype(_scalar_type_as_dtype(dtype), _scalar_type_as_dtype(kind))
     except (TypeError, ValueError) as e:
         raise located(type(e), str(e)) from None
+
+
+def _scalar_type_as_dtype(d: Any) -> Any:
+    """``np.float64`` as ``np.dtype("float64")``; anything else unchanged."""
+    if isinstance(d, type) and issubclass(d, np.generic):
+        try:
+            return np.dtype(d)
+        except TypeError:
+            return d
+    return d
 
 
 def result_type(*arrays_and_dtypes: Any) -> np.dtype:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _dtypes
+from . import _dtypes, _tracing
 from ._devices import CPU, Device, check_device
 from ._errors import located
 
@@ -13,12 +13,20 @@ class Info:
     """What this namespace supports, as the standard's inspection API reports it."""
 
     def capabilities(self) -> dict[str, Any]:
-        # Boolean masks, nonzero, unique_* and repeat with array counts compute what
-        # their shapes depend on (outside jit; inside, they are an error). Values are
-        # computed by NumPy, which supports at most 64 dimensions.
+        """What this namespace supports here: inside ``xp.jit``, no data-dependent shapes.
+
+        Boolean masks, ``nonzero``, ``unique_*`` and ``repeat`` with array counts compute
+        what their shapes depend on outside jit; while a jitted function is traced they
+        raise, so there the answer is False and libraries that ask (array-api-extra's
+        ``apply_where``, ``isclose``, ``nunique``) take their fixed-shape path. A jitted
+        function run eagerly (``xp.disable_jit``) gets the same answer, so it takes the
+        same path. Values are computed by NumPy, which supports at most 64 dimensions.
+        """
+        # NOTE: a transaction is open exactly while a jitted function runs its Python body.
+        dynamic = _tracing.state.transaction is None
         return {
-            "boolean indexing": True,
-            "data-dependent shapes": True,
+            "boolean indexing": dynamic,
+            "data-dependent shapes": dynamic,
             "max dimensions": 64,
         }
 

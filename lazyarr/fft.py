@@ -49,9 +49,15 @@ _NORMS = ("backward", "ortho", "forward")
 
 
 def _input(x: Any, fname: str, want: str):
-    """``x`` in the dtype the transform reads: complex (``want='c'``) or real floating."""
+    """``x`` in the dtype the transform reads: complex (``want='c'``) or real floating.
+
+    Integers are computed in ``float64``, as in ``xp.linalg`` and NumPy (SciPy's
+    ``scipy.fft.fft`` passes integer arrays through); booleans are refused.
+    """
     node = node_of(x, f"{fname}: x")
     d = node.dtype
+    if d.kind in "iu":
+        node, d = cast(node, _dtypes.DEFAULT_FLOAT), _dtypes.DEFAULT_FLOAT
     if want == "c" and d.kind == "f":
         return cast(node, complex_dtype(d))
     if d.kind != want:

@@ -183,8 +183,10 @@ def test_numpy_array_on_the_left_stays_lazy(symbol):
 @pytest.mark.parametrize("symbol", sorted(BINARY_OPS))
 @given(data=st.data())
 def test_inplace_operator(symbol, data):
-    """``a op= b`` rebinds the same Array object to ``a op b``; a result of another
-    dtype is a TypeError and one of another shape a ValueError, and ``a`` is unchanged."""
+    """``a op= b`` rebinds the same Array object to ``a op b``, cast back to ``a``'s dtype
+    as NumPy's in-place operators cast (``same_kind``: ``float32 += float64`` is float32);
+    a result of another kind is a TypeError and one of another shape a ValueError, and
+    ``a`` is unchanged."""
     fn, ifn = BINARY_OPS[symbol]
     x, y, kind = data.draw(operands(symbol))
     expected = reference(ORACLES.get(symbol, fn), x, y)
@@ -197,9 +199,9 @@ def test_inplace_operator(symbol, data):
             a = ifn(a, _other(y, kind))
             np.asarray(a)
         return
-    if expected.dtype != x.dtype or expected.shape != x.shape:
-        error = TypeError if expected.dtype != x.dtype else ValueError
-        with pytest.raises(error) as info:
+    same_kind = np.can_cast(expected.dtype, x.dtype, "same_kind")
+    if not same_kind or expected.shape != x.shape:
+        with pytest.raises(ValueError if same_kind else TypeError) as info:
             where = next_line()
             a = ifn(a, _other(y, kind))
         assert where in str(info.value)
@@ -208,7 +210,32 @@ def test_inplace_operator(symbol, data):
         return
     a = ifn(a, _other(y, kind))
     assert a is alias
-    assert_matches(alias, expected)
+    assert_matches(alias, expected.astype(x.dtype))
+
+
+def test_inplace_operator_casts_back_within_a_kind_as_numpy_does():
+    """``x32 *= x64`` (SciPy's ``fft.fht`` on float32 input) is float32, as in NumPy;
+    ``int_array += 1.5`` changes the kind, a TypeError."""
+    x_np = np.array([1.5, -2.0, 3.25], dtype=np.complex64)
+    u_np = np.exp(1j * np.arange(3.0))  # complex128
+    a = xp.asarray(x_np)
+    alias = a
+    a *= xp.asarray(u_np)
+    expected = x_np.copy()
+    expected *= u_np
+    assert a is alias
+    assert_matches(a, expected)
+    b = xp.asarray(np.arange(3, dtype=np.int8))
+    b += xp.asarray(np.array([1, 2, 300], dtype=np.int16))
+    assert_matches(b, np.array([1, 3, 46], dtype=np.int8))  # wraps, as NumPy's b += ...
+    c = xp.asarray(np.arange(3))
+    with pytest.raises(TypeError) as info:
+        where = next_line()
+        c += 1.5
+    assert where in str(info.value)
+    u = xp.asarray(np.arange(3, dtype=np.uint8))
+    with pytest.raises(TypeError):
+        u += xp.asarray(np.ones(3, dtype=np.int8))  # int16 result: NumPy refuses it too
 
 
 def test_inplace_operator_is_seen_through_every_name():
@@ -235,6 +262,57 @@ def test_operator_rejects_other_types(symbol, other):
         return  # ``"1" % a`` is string formatting, which Python decides before asking a
     with pytest.raises(TypeError):
         fn(other, a)
+
+
+# ----------------------------------------------------------------------------- assignment
+@pytest.mark.parametrize(
+    ("dtype", "value"),
+    [
+        (np.float32, np.array([0.1, 2.0], dtype=np.float64)),
+        (np.float32, np.float64(0.1)),
+        (np.complex64, np.array([0.1 + 1j, 2.0], dtype=np.complex128)),
+        (np.int8, np.array([1, 300], dtype=np.int64)),  # wraps, as NumPy's x[1:] = ... does
+        (np.uint8, np.array([1, 2], dtype=np.uint32)),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("lazy_value", [False, True])
+def test_setitem_casts_a_wider_value_of_the_same_kind(dtype, value, lazy_value):
+    """``x32[i] = y64`` stores ``y`` as float32, as NumPy, JAX's ``.at[].set`` and PyTorch
+    do: library code writes ``x[i] = xp.minimum(x[i], y)`` (array-api-extra's
+    ``at(x)[i].min(0.0)`` on float32, SciPy's ``signal.savgol_filter``)."""
+    x_np = np.zeros(3, dtype=dtype)
+    expected = x_np.copy()
+    expected[1:] = value
+    a = xp.asarray(x_np)
+    a[1:] = xp.asarray(value) if lazy_value else value
+    assert_matches(a, expected)
+
+    @xp.jit
+    def f(x, v):
+        x[1:] = v
+        return x
+
+    assert_matches(f(x_np, np.asarray(value)), expected)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value"),
+    [
+        (np.int8, np.array([1.0, 2.0])),  # float into int: another kind
+        (np.float32, np.array([1j, 2.0], dtype=np.complex64)),  # complex into real
+        (np.uint8, np.array([1, 2], dtype=np.int8)),  # NumPy's same_kind refuses it too
+        (np.bool_, np.array([1, 0], dtype=np.int8)),
+    ],
+    ids=repr,
+)
+def test_setitem_refuses_a_value_of_another_kind(dtype, value):
+    a = xp.zeros(3, dtype=dtype)
+    with pytest.raises(TypeError) as info:
+        where = next_line()
+        a[1:] = value
+    assert where in str(info.value)
+    assert_matches(a, np.zeros(3, dtype=dtype))
 
 
 # ----------------------------------------------------------------------------- matmul

@@ -267,6 +267,19 @@ def test_isdtype_spec_examples():
     assert xp.isdtype(xp.asarray(1.0).dtype, xp.float64)
 
 
+@pytest.mark.parametrize("dtype", ALL, ids=str)
+def test_isdtype_takes_numpy_scalar_types(dtype):
+    """``np.float64`` stands for its dtype, as in ``np.isdtype`` and in every function
+    that takes a dtype (scikit-learn asks ``xp.isdtype(np.float64, "integral")``)."""
+    scalar_type = dtype.type
+    for kind in DTYPE_KINDS:
+        assert xp.isdtype(scalar_type, kind) is bool(np.isdtype(scalar_type, kind)), kind
+    assert xp.isdtype(dtype, scalar_type) is True
+    assert xp.isdtype(scalar_type, ("bool", scalar_type)) is True
+    for other in ALL:
+        assert xp.isdtype(other, scalar_type) is (other == dtype)
+
+
 @pytest.mark.parametrize(
     "make, exc",
     [
@@ -282,6 +295,10 @@ def test_isdtype_spec_examples():
         (lambda: xp.isdtype(np.dtype("float16"), "real floating"), TypeError),
         (lambda: xp.isdtype(xp.asarray(1), "integral"), TypeError),
         (lambda: xp.isdtype(None, "bool"), TypeError),
+        (lambda: xp.isdtype(np.float16, "real floating"), TypeError),
+        (lambda: xp.isdtype(np.floating, "real floating"), TypeError),
+        (lambda: xp.isdtype(float, "real floating"), TypeError),
+        (lambda: xp.isdtype(xp.int8, (np.float16,)), TypeError),
     ],
 )
 def test_isdtype_errors(make, exc):

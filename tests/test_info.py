@@ -58,6 +58,31 @@ def test_capabilities_boolean_indexing(a, data):
     assert_matches(xp.asarray(a)[xp.asarray(mask)], a[mask])
 
 
+@pytest.mark.parametrize("disabled", [False, True], ids=["jit", "jit disabled"])
+def test_capabilities_inside_jit_have_no_data_dependent_shapes(info, disabled):
+    """A jitted function cannot index with a boolean mask or call ``nonzero``, so there
+    the answer is False, and code that asks (array-api-extra's ``apply_where``,
+    ``isclose``) takes its fixed-shape path. Run eagerly for debugging, it takes the same."""
+    seen = []
+
+    @xp.jit
+    def positive_sum(x):
+        caps = xp.__array_namespace_info__().capabilities()
+        seen.append(caps)
+        if caps["boolean indexing"]:
+            return xp.sum(x[x > 0])
+        return xp.sum(xp.where(x > 0, x, 0.0))
+
+    with xp.disable_jit(disabled):
+        assert_matches(positive_sum(np.array([-1.0, 2.0, 3.0])), np.asarray(5.0))
+    assert seen[0]["boolean indexing"] is False
+    assert seen[0]["data-dependent shapes"] is False
+    assert seen[0]["max dimensions"] == info.capabilities()["max dimensions"]
+    caps = info.capabilities()
+    assert caps["boolean indexing"] is True
+    assert caps["data-dependent shapes"] is True
+
+
 # ----------------------------------------------------------------------------- devices
 def test_devices(info):
     devices = info.devices()
