@@ -294,7 +294,12 @@ class Jitted:
         """Trace and schedule for these arguments, without running."""
         key, leaves, bound = self._key(args, kwargs)
         entry = self._cache.get(key) or self._compile(key, leaves, bound)
-        return Lowered(entry.program, entry.fired)
+        lowered = Lowered(entry.program, entry.fired)
+        from . import printing
+
+        # The parameters' names, the States' names and the results' paths, for the printers.
+        lowered.labels = printing.labels_for(self, entry, args, kwargs, bound)
+        return lowered
 
     # ------------------------------------------------------------------ signatures
     def _key(self, args: tuple, kwargs: dict) -> tuple[tuple, list, Any]:

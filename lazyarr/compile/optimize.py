@@ -4,7 +4,10 @@ A pass rebuilds the graph bottom-up: a node whose inputs were replaced is intern
 again (so equal results merge), then the rules indexed by its op are tried in
 order; the first that matches and keeps shape and dtype replaces it. New nodes
 get the source location of the node they replace, so errors still name the
-user's line. Nodes that already have values are left as they are.
+user's line. Nodes that already have values are left as they are. Rules that
+move work (indexing ahead of elementwise work) ask how many nodes read a node
+(``patterns.readers``): the readers in the graph as the pass found it, carried
+over to the node that replaced it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import NamedTuple
 from .._errors import format_location
 from .._graph import Node, intern
 from .numpy_backend import schedule
-from .patterns import Rule, located_at, reset_location
+from .patterns import Rule, answering_readers, located_at, reset_location, reset_readers
 from .rewrites import PHASE_NAMES, RULE_NAMES, pipeline
 
 _MAX_PASSES = 8  # per phase; each pass reaches further when a rewrite exposes another
@@ -79,11 +82,37 @@ def _pass(
     outputs: list[Node], by_op: dict[str, list[Rule]], phase: str, fired: list[Fired]
 ) -> tuple[list[Node], bool]:
     order, _ = schedule(outputs)
+    readers: dict[Node, list[Node | None]] = {}
+    for node in dict.fromkeys(outputs):
+        readers[node] = [None]
+    for node in order:
+        if node.value is None:
+            for i in dict.fromkeys(node.inputs):  # a node reading x twice is one reader
+                readers.setdefault(i, []).append(node)
+    rebuilt: dict[Node, list] = {}  # readers of the rebuilt nodes, as far as the pass has come
     new: dict[Node, Node] = {}
+    token = answering_readers(rebuilt, new)
+    try:
+        return _rebuild(order, outputs, readers, rebuilt, new, by_op, phase, fired)
+    finally:
+        reset_readers(token)
+
+
+def _rebuild(
+    order: list[Node],
+    outputs: list[Node],
+    readers: dict[Node, list[Node | None]],
+    rebuilt: dict[Node, list[Node | None]],
+    new: dict[Node, Node],
+    by_op: dict[str, list[Rule]],
+    phase: str,
+    fired: list[Fired],
+) -> tuple[list[Node], bool]:
     changed = False
     for node in order:
         if node.value is not None or not node.inputs:
             new[node] = node
+            rebuilt.setdefault(node, []).extend(readers.get(node, ()))
             continue
         inputs = tuple(new[i] for i in node.inputs)
         current = node
@@ -113,4 +142,5 @@ def _pass(
             changed = True
             break
         new[node] = current
+        rebuilt.setdefault(current, []).extend(readers.get(node, ()))
     return [new[o] for o in outputs], changed

@@ -6,6 +6,9 @@ must match the same node, which interning makes the same subexpression) and
 ``Const`` (a 0-d constant of a given value). ``Rule`` pairs a pattern with a
 function that builds the replacement from the captures; ``make`` and
 ``literal`` build nodes there, at the source location of the node replaced.
+While a rule builds, ``readers(node)`` tells which nodes of the graph being
+rewritten read ``node`` (None for an output of the graph), ``clients(node)`` how
+many.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .._ops import REGISTRY
 
 Captures = dict[str, Any]
 _location: contextvars.ContextVar = contextvars.ContextVar("rewrite_location", default=None)
+_readers: contextvars.ContextVar = contextvars.ContextVar("rewrite_readers", default=None)
 
 
 class Var:
@@ -59,7 +63,8 @@ class Op:
     """A node of op ``name`` (or one of several names) whose inputs match ``args``.
 
     ``commutative`` also tries two inputs swapped; ``attrs`` values are the attr's
-    value or a predicate on it; ``name_as`` captures the node itself.
+    value or a predicate on it; ``name_as`` captures the node itself; ``rest``
+    lets the node have more inputs than ``args`` and captures those (a tuple).
     """
 
     def __init__(
@@ -68,16 +73,21 @@ class Op:
         *args: Any,
         commutative: bool = False,
         name_as: str | None = None,
+        rest: str | None = None,
         **attrs: Any,
     ):
         self.names = (name,) if isinstance(name, str) else name
         self.args = args
         self.commutative = commutative
         self.name_as = name_as
+        self.rest = rest
         self.attrs = attrs
 
     def match(self, node: Node, env: Captures) -> bool:
-        if node.op.name not in self.names or len(node.inputs) != len(self.args):
+        if node.op.name not in self.names:
+            return False
+        n = len(self.args)
+        if len(node.inputs) != n and (self.rest is None or len(node.inputs) < n):
             return False
         if self.attrs:
             params = dict(node.attrs)
@@ -85,14 +95,16 @@ class Op:
                 have = params.get(key)
                 if not (want(have) if callable(want) else have == want):
                     return False
-        orders = [node.inputs]
+        orders = [node.inputs[:n]]
         if self.commutative:
-            orders.append(node.inputs[::-1])
+            orders.append(node.inputs[:n][::-1])
         for inputs in orders:
             trial = dict(env)
             if all(p.match(i, trial) for p, i in zip(self.args, inputs)):
                 if self.name_as is not None:
                     trial[self.name_as] = node
+                if self.rest is not None:
+                    trial[self.rest] = node.inputs[n:]
                 env.clear()
                 env.update(trial)
                 return True
@@ -137,6 +149,32 @@ def literal(value: Any, dtype: np.dtype) -> Node:
     from .._builder import scalar_node
 
     return scalar_node(value, dtype)
+
+
+def readers(node: Node) -> tuple[Node | None, ...]:
+    """The nodes of the graph being rewritten that read ``node``, each once (None: it is
+    an output): as the pass found them, or what they became where the pass has come;
+    none for a node a rule of this pass built."""
+    state = _readers.get()
+    if state is None:
+        return ()
+    table, new = state
+    return tuple(r if r is None else new.get(r, r) for r in table.get(node, ()))
+
+
+def clients(node: Node) -> int:
+    """How many nodes read ``node`` (an output counts as one), see ``readers``."""
+    return len(readers(node))
+
+
+def answering_readers(table: dict[Node, list], new: dict[Node, Node]) -> contextvars.Token:
+    """Answer ``readers`` from ``table`` (readers as found) and ``new`` (what the pass
+    made of them so far); reset with ``reset_readers(token)``."""
+    return _readers.set((table, new))
+
+
+def reset_readers(token: contextvars.Token) -> None:
+    _readers.reset(token)
 
 
 def located_at(loc: Any) -> contextvars.Token:

@@ -9,13 +9,20 @@ naive form overflows, underflows or cancels, and then toward the exact answer.
 Constant folding, merging equal subexpressions and dead-code removal need no
 rules: interning merges equal nodes as they are built, scheduling reaches only
 what the outputs need, and ``Program`` computes input-free parts once.
+
+Stabilize runs in two rounds: the first rewrites what is built on a sigmoid
+(its logarithms), the second the sigmoids left, which the first would no longer
+recognize. Specialize too: indexing moves ahead of elementwise work once that
+work has its final form, so the rule counts the readers of settled nodes.
 """
 
 from __future__ import annotations
 
+import math
+
 from .._dtypes import is_floating
 from .._graph import Node
-from .patterns import Const, Op, Rule, Var, literal, make
+from .patterns import Const, Op, Rule, Var, clients, literal, make, readers, scalar_value
 
 x = Var("x")
 y = Var("y")
@@ -47,8 +54,6 @@ def _compose_permutations(e: dict) -> Node:
 
 def _power_chain(e: dict) -> Node | None:
     """``x**n`` for a small integer ``n`` as repeated squaring (``x**10``: 4 products)."""
-    from .patterns import scalar_value
-
     n = scalar_value(e["n"])
     base = e["x"]
     if n is None or not float(n).is_integer() or not 3 <= abs(n) <= 64:
@@ -129,6 +134,238 @@ def _softplus(v: Node) -> Node:
     return make("logaddexp", _zero(v), v)
 
 
+# ----------------------------------------------------------------------------- views
+_VIEWS = ("reshape", "permute_dims")
+
+
+def _under_views(node: Node) -> tuple[Node, list[Node]]:
+    """``node`` without its reshapes and transposes, and those (outermost first)."""
+    views = []
+    while node.op.name in _VIEWS and node.value is None:
+        views.append(node)
+        node = node.inputs[0]
+    return node, views
+
+
+def _views_applied(node: Node, views: list[Node]) -> Node:
+    for view in reversed(views):
+        node = make(view.op.name, node, **view.params)
+    return node
+
+
+def _logsumexp_through_views(e: dict) -> Node | None:
+    """``log(V(sum(W(exp(x)))))`` for reshapes and transposes ``V``, ``W``: log and exp
+    are elementwise, so this is ``V(logsumexp(W(x)))``."""
+    s, outer = _under_views(e["v"])
+    if s.op.name != "sum" or s.value is not None or s.params.get("dtype") is not None:
+        return None
+    exp, inner = _under_views(s.inputs[0])
+    if exp.op.name != "exp" or exp.value is not None or not (outer or inner):
+        return None
+    x = exp.inputs[0]
+    if not _real_floating(x) or _shifted(x):
+        return None
+    params = s.params
+    lse = _logsumexp(_views_applied(x, inner), params["axes"], params["keepdims"])
+    return None if lse is None else _views_applied(lse, outer)
+
+
+# ----------------------------------------------------------------------------- sigmoid
+def _stable_sigmoid(e: dict) -> Node | None:
+    """``1 / (1 + exp(a))`` (the sigmoid of ``-a``) from ``e = exp(-|a|)``, which
+    cannot overflow: ``r = 1 / (1 + e)`` where ``a`` is negative (as written, bit for
+    bit), ``r * e`` where it is positive. Its gradient is finite everywhere (the naive
+    form's is ``inf / inf`` where ``exp(a)`` overflows).
+
+    Written without a select, so that the C compiler vectorizes the loop with its
+    ``exp`` (GCC does not if-convert a loop that calls a function): ``-|a|`` is
+    ``copysign(a, -1)``, whose derivative is -1 at +0 and 1 at -0, never 0 (``abs``'s
+    is 0 at 0, which would make the gradient at 0 vanish), and the factor is
+    ``w = h + (1 - h) * e`` with ``h`` 1 or 0 as the sign bit of ``a`` is set or not,
+    so that each side takes the derivative of its own branch."""
+    a = e["a"]
+    if a.op.name == "copysign" and scalar_value(a.inputs[1]) == -1:  # the rule's own
+        return None
+    one, half = literal(1, a.dtype), literal(0.5, a.dtype)
+    sign = make("copysign", one, a)  # ±1, no gradient flows through it
+    magnitude = a.inputs[0] if a.op.name == "negative" else a  # copysign drops a sign
+    small = make("exp", make("copysign", magnitude, literal(-1, a.dtype)))
+    r = make("divide", one, make("add", one, small))
+    negative = make("subtract", half, make("multiply", half, sign))  # h: 1 or 0
+    positive = make("add", half, make("multiply", half, sign))  # 1 - h
+    return make("multiply", r, make("add", negative, make("multiply", positive, small)))
+
+
+# ----------------------------------------------------------------------------- reductions
+def _uniform(node: Node, depth: int = 0) -> Node | None:
+    """A 0-d node equal to every element of ``node`` (a broadcast scalar, a constant of
+    one value, an elementwise function of those), or None."""
+    if node.size == 1:
+        return node if node.ndim == 0 else make("reshape", node, shape=())
+    if node.op.name == "constant":
+        v = scalar_value(node)
+        return None if v is None else literal(v, node.dtype)
+    if depth > 16 or node.value is not None:
+        return None
+    if node.op.name in ("broadcast_to", *_VIEWS):
+        return _uniform(node.inputs[0], depth + 1)
+    if node.op.kind != "elementwise":
+        return None
+    scalars = [_uniform(i, depth + 1) for i in node.inputs]
+    if any(u is None for u in scalars):
+        return None
+    return make(node.op.name, *scalars, **node.params)
+
+
+def _count(node: Node, axes: tuple[int, ...]) -> int:
+    return math.prod(node.shape[a] for a in axes)
+
+
+def _spread(value: Node, like: Node) -> Node:
+    """The 0-d ``value`` in ``like``'s shape."""
+    return value if like.ndim == 0 else make("broadcast_to", value, shape=like.shape)
+
+
+def _sum_of_uniform(e: dict) -> Node | None:
+    """``sum`` of a broadcast scalar ``c``: ``c * count + 0`` (exactly rounded, where
+    the sum rounds at every step)."""
+    s = e["s"]
+    count = _count(e["x"], s.params["axes"])
+    if count < 2:
+        return None
+    c = _uniform(e["x"])
+    if c is None:
+        return None
+    if c.dtype != s.dtype:
+        c = make("astype", c, dtype=s.dtype)
+    total = make("multiply", c, literal(count, s.dtype))
+    if is_floating(s.dtype):
+        total = make("add", total, _zero(total))  # NumPy's sum of -0.0s is +0.0
+    return _spread(total, s)
+
+
+def _extremum_of_uniform(e: dict) -> Node | None:
+    """``max`` or ``min`` of a broadcast scalar: the scalar."""
+    if _count(e["x"], e["s"].params["axes"]) < 2:
+        return None
+    c = _uniform(e["x"])
+    return None if c is None else _spread(c, e["s"])
+
+
+# ----------------------------------------------------------------------------- indexing
+_INDEXING = ("gather", "take", "take_along_axis", "slice", "dynamic_slice")
+_MAX_MOVED = 256  # elementwise nodes moved behind one index, at most
+# What one more indexing step costs, in elementwise operations: a step of the program
+# (about 2 µs), and per element taken 8 (NumPy's fancy indexing against a fused loop).
+_STEP_COST = 4096
+_TAKE_COST = 8
+_FUSED = ("elementwise", "reduction")  # readers a node can be computed inside of
+
+
+def _liftable(node: Node) -> bool:
+    """An elementwise node whose work can move behind an index: computed, and unable
+    to raise (NumPy raises for an integer to a negative integer power)."""
+    if node.op.kind != "elementwise" or node.value is not None:
+        return False
+    return not (node.op.name == "pow" and node.dtype.kind in "iu")
+
+
+def _kept(operand: Node, index: Node) -> bool:
+    """A one-element operand broadcasts to the indexed shape as it did to the whole."""
+    return operand.size == 1 and operand.ndim <= index.ndim
+
+
+def _lifted(top: Node, index: Node) -> tuple[set[Node], set[Node]]:
+    """What the index moves behind: ``top`` and the elementwise nodes of its shape whose
+    every reader moves (their work is saved); and the shared ones whose other readers
+    could compute them inside their own loops (their work is repeated for the elements
+    taken, and they need no longer be stored)."""
+    moved = {top}
+    reads: dict[Node, int] = {}  # how many moved nodes read each node
+    work = [top]
+    while work:
+        node = work.pop()
+        for i in dict.fromkeys(node.inputs):
+            if i in moved or _kept(i, index) or i.shape != top.shape or not _liftable(i):
+                continue
+            reads[i] = reads.get(i, 0) + 1
+            if reads[i] == clients(i) and len(moved) < _MAX_MOVED:
+                moved.add(i)
+                work.append(i)
+    shared = set()
+    for i in reads.keys() - moved:
+        others = [r for r in readers(i) if r not in moved]
+        if others and all(r is not None and r.op.kind in _FUSED for r in others):
+            shared.add(i)
+    return moved, shared
+
+
+def _gain(moved: set[Node], shared: set[Node], index: Node) -> int:
+    """What moving the index behind ``moved | shared`` saves, in elementwise operations:
+    the work of ``moved`` on the elements not taken, a store and a load of each of
+    ``shared``, less the repeated work of ``shared`` and the indexing steps added."""
+    nodes = moved | shared
+    operands = {i for n in nodes for i in n.inputs if i not in nodes and not _kept(i, index)}
+    size = next(iter(moved)).size
+    gain = (size - index.size) * len(moved) + (2 * size - index.size) * len(shared)
+    steps = len(operands) - 1 + len(shared)
+    return gain - steps * (_STEP_COST + _TAKE_COST * index.size) if steps > 0 else gain
+
+
+def _index_first(e: dict) -> Node | None:
+    """``f(a, b)[idx]`` as ``f(a'[idx], b'[idx])``, ``a'`` and ``b'`` the operands
+    broadcast to ``f``'s shape, through the elementwise nodes only the index reads:
+    ``log(p)[arange(n), y]`` computes n logarithms instead of all of ``p``'s.
+
+    Each operand is indexed with the same indices in the same shape as ``f(a, b)``
+    was, so an index out of range raises as before; a 0-d operand is left as it is,
+    and a slice takes of a broadcast operand only its own axes. Indexing several
+    operands where one index was costs steps: the rule moves the index only where
+    the work saved outweighs them (``_gain``), and through a node other loops read
+    too only where that saves more again (``x - max(x)`` of a log-softmax, which the
+    exp-and-sum loop then computes without storing it)."""
+    index, top = e["i"], e["e"]
+    if clients(top) != 1 or index.size >= top.size:
+        return None
+    moved, shared = _lifted(top, index)
+    alone = _gain(moved, set(), index)
+    if shared and _gain(moved, shared, index) > max(alone, 0):
+        moved |= shared
+    elif alone <= 0:
+        return None
+    shape, rest, params = top.shape, e["rest"], index.params
+    done: dict[Node, Node] = {}
+
+    def indexed(node: Node) -> Node:
+        if index.op.name == "slice":
+            return make("slice", node, **params)
+        return make(index.op.name, node, *rest, **params)
+
+    def operand(node: Node) -> Node:
+        if _kept(node, index):
+            return node
+        if node in moved:
+            return pushed(node)
+        if node.shape == shape:
+            return indexed(node)
+        if index.op.name == "slice":
+            lead = len(shape) - node.ndim
+            own = tuple(
+                s if d == shape[lead + a] else (0, 1, 1)
+                for a, (s, d) in enumerate(zip(params["slices"][lead:], node.shape))
+            )
+            return make("slice", node, slices=own)
+        return indexed(make("broadcast_to", node, shape=shape))
+
+    def pushed(node: Node) -> Node:
+        if node not in done:
+            inputs = [operand(i) for i in node.inputs]
+            done[node] = make(node.op.name, *inputs, **node.params)
+        return done[node]
+
+    return pushed(top)
+
+
 # The logistic sigmoid as users write it: 1 / (1 + exp(a)) is sigmoid(-a).
 _SIGMOID_OF_NEG_A = Op("divide", Const(1), Op("add", Const(1), Op("exp", fa), commutative=True))
 _SIGMOID_OF_NEG_A_RECIPROCAL = Op(
@@ -155,6 +392,8 @@ CANONICALIZE = (
 
 SIMPLIFY = (
     Rule("pow_zero", Op("pow", x, Const(0), name_as="p"), lambda e: make("broadcast_to", literal(1, e["p"].dtype), shape=e["p"].shape)),
+    Rule("sum_of_uniform", Op("sum", x, name_as="s"), _sum_of_uniform),
+    Rule("extremum_of_uniform", Op(("max", "min"), x, name_as="s"), _extremum_of_uniform),
 )  # fmt: skip
 
 STABILIZE = (
@@ -168,7 +407,14 @@ STABILIZE = (
     Rule("log_one_minus_sigmoid_reciprocal", Op("log1p", Op("negative", _SIGMOID_OF_NEG_A_RECIPROCAL)), lambda e: make("negative", _softplus(make("negative", e["a"])))),
     Rule("log_softmax", Op("log", Op("divide", Op("exp", fx, name_as="e"), Op("sum", Var("e"), name_as="s", keepdims=True))), _log_softmax),
     Rule("logsumexp", Op("log", Op("sum", Op("exp", fx), name_as="s")), _stable_logsumexp),
+    Rule("logsumexp_through_views", Op("log", Op(("sum", *_VIEWS), x, name_as="v")), _logsumexp_through_views),
     Rule("softmax_max_shift", Op("divide", Op("exp", fx, name_as="e"), Op("sum", Var("e"), name_as="s", keepdims=True)), _stable_softmax),
+)  # fmt: skip
+
+# The second round: the sigmoids no rule of the first built on.
+STABILIZE_SIGMOID = (
+    Rule("stable_sigmoid", _SIGMOID_OF_NEG_A, _stable_sigmoid),
+    Rule("stable_sigmoid_reciprocal", _SIGMOID_OF_NEG_A_RECIPROCAL, _stable_sigmoid),
 )  # fmt: skip
 
 SPECIALIZE = (
@@ -178,14 +424,22 @@ SPECIALIZE = (
     Rule("pow_integer", Op("pow", x, Var("n")), _power_chain),
 )  # fmt: skip
 
+# The second round, on the elementwise work the first settled: indexing ahead of it.
+SPECIALIZE_INDEXING = (
+    Rule("index_pushdown", Op(_INDEXING, Var("e", where=_liftable), rest="rest", name_as="i"), _index_first),
+)  # fmt: skip
+
 
 def pipeline() -> tuple[tuple[str, tuple[Rule, ...]], ...]:
-    """The phases in the order they run, each to a fixed point."""
+    """The phases in the order they run, each round to a fixed point (a phase named
+    twice runs in two rounds)."""
     return (
         ("canonicalize", CANONICALIZE),
         ("simplify", SIMPLIFY),
         ("stabilize", STABILIZE),
+        ("stabilize", STABILIZE_SIGMOID),
         ("specialize", SPECIALIZE),
+        ("specialize", SPECIALIZE_INDEXING),
     )
 
 
