@@ -7,6 +7,41 @@ import statistics
 import time
 from collections.abc import Callable
 
+# Every thread pool a benchmarked library may start: its size is read when it starts.
+_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMEXPR_MAX_THREADS",
+    "LAZYARR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+
+
+def limit_threads(threads: int | None) -> None:
+    """Give every library ``threads`` threads (None: each its own default).
+
+    Must run before NumPy, its BLAS, numexpr, Numba or XLA start their pools, so this
+    module imports nothing of theirs.
+    """
+    if threads is None:
+        return
+    for var in _THREAD_VARIABLES:
+        os.environ[var] = str(threads)
+    if threads == 1:
+        os.environ["XLA_FLAGS"] = (
+            "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        )
+
+
+def optional(name: str):
+    """The module ``name``, or None: a peer that does not import is simply absent."""
+    try:
+        return __import__(name)
+    except Exception:
+        return None
+
 
 def median_time(fn: Callable[[], object], *, repeats: int = 7, min_time: float = 0.05) -> float:
     """Median seconds per call of ``fn``, each repeat long enough to time reliably."""

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
+
+from _harness import fmt_time, limit_threads, machine_load, time_runners
 
 
 def _arguments() -> argparse.Namespace:
@@ -24,22 +25,9 @@ def _arguments() -> argparse.Namespace:
 
 
 ARGS = _arguments() if __name__ == "__main__" else None
-if ARGS is not None and ARGS.threads is not None:
-    # NOTE: must happen before NumPy, its BLAS or XLA start their thread pools.
-    for var in (
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "LAZYARR_NUM_THREADS",
-    ):
-        os.environ[var] = str(ARGS.threads)
-    if ARGS.threads == 1:
-        os.environ["XLA_FLAGS"] = (
-            "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-        )
+limit_threads(ARGS.threads if ARGS is not None else None)
 
 import numpy as np  # noqa: E402
-from _harness import fmt_time, machine_load, time_runners  # noqa: E402
 
 import lazyarr as xp  # noqa: E402
 

@@ -18,6 +18,8 @@ import sys
 import tempfile
 import textwrap
 
+from _harness import fmt_time, limit_threads, machine_load, median_time, optional, time_runners
+
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -34,44 +36,19 @@ def _arguments() -> argparse.Namespace:
 
 
 ARGS = _arguments() if __name__ == "__main__" else None
-if ARGS is not None and ARGS.threads is not None:
-    # NOTE: must happen before NumPy, its BLAS, numexpr or XLA start their thread pools.
-    n = str(ARGS.threads)
-    for var in (
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "NUMEXPR_NUM_THREADS",
-        "NUMEXPR_MAX_THREADS",
-        "LAZYARR_NUM_THREADS",
-        "NUMBA_NUM_THREADS",
-    ):
-        os.environ[var] = n
-    if ARGS.threads == 1:
-        os.environ["XLA_FLAGS"] = (
-            "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-        )
+limit_threads(ARGS.threads if ARGS is not None else None)
 
 import numpy as np  # noqa: E402
-from _harness import fmt_time, machine_load, median_time, time_runners  # noqa: E402
 
 import lazyarr as xp  # noqa: E402
 
-
-def _optional(name: str):
-    try:
-        return __import__(name)
-    except Exception:  # a peer that does not import is simply absent
-        return None
-
-
-ne = _optional("numexpr")
-jax = _optional("jax")
+ne = optional("numexpr")
+jax = optional("jax")
 if jax is not None:
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
-numba = _optional("numba")
-pytensor = _optional("pytensor")
+numba = optional("numba")
+pytensor = optional("pytensor")
 
 
 def copy_bandwidth() -> float:

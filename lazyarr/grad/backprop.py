@@ -31,7 +31,7 @@ from typing import NamedTuple
 from .. import _dtypes
 from .._array import Array
 from .._builder import broadcast_node, cast, elementwise, reshape_node
-from .._graph import Node, intern
+from .._graph import Node, intern, postorder
 from .._ops import broadcast_shapes
 from .._statistical_functions import reduce
 from ..compile.optimize import optimize
@@ -52,31 +52,6 @@ class NotDifferentiable:
 
     def __repr__(self) -> str:
         return f"NotDifferentiable({self.reason!r})"
-
-
-def postorder(roots: Sequence[Node]) -> list[Node]:
-    """Every node the roots read, inputs before readers, including below computed values.
-
-    A node that was materialized (inside the user's function, say) still depends on
-    its inputs, so unlike evaluation this walk does not stop at values.
-    """
-    order: list[Node] = []
-    seen: set[Node] = set()
-    stack: list[tuple[Node, int]] = [(r, 0) for r in reversed(roots)]
-    while stack:
-        node, i = stack.pop()
-        if i == 0:
-            if node in seen:
-                continue
-            seen.add(node)
-        if i < len(node.inputs):
-            stack.append((node, i + 1))
-            child = node.inputs[i]
-            if child not in seen:
-                stack.append((child, 0))
-        else:
-            order.append(node)
-    return order
 
 
 def backward(

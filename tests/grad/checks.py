@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import assume
 
 import lazyarr as xp
-from lazyarr.grad.backprop import postorder
+from lazyarr._graph import postorder
 
 
 def pairing(a, b) -> float:

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lazyarr as xp
-from lazyarr.grad.backprop import postorder
+from lazyarr._graph import postorder
 from tests.grad.checks import check_derivatives
 
 
