@@ -21,13 +21,7 @@ from lazyarr.compile.printing import debugprint, pprint
 compiles = pytest.mark.skipif(c_backend.compiler() is None, reason="no C compiler")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache_dir(tmp_path_factory):
-    """Compiled kernels go to a temporary directory: the user's cache is never touched."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAZYARR_CACHE_DIR", str(tmp_path_factory.mktemp("lazyarr-cache")))
-        mp.delenv("LAZYARR_DISABLE_JIT", raising=False)
-        yield
+pytestmark = pytest.mark.usefixtures("private_cache_dir")
 
 
 def shown(fn, *args, **kwargs) -> str:
