@@ -165,6 +165,19 @@ class Program:
         # Outputs a kernel wrote into a new buffer cannot alias an argument.
         by_slot = {o: step for step in self.steps for o in step.outs}
         self._donate(donated, targets or {})
+        # What _run reads per step, decided once: a step that is handed no buffers (no
+        # donation, no buffer kept across calls) is just called.
+        self._plan = [
+            (
+                step.run,
+                step.args,
+                step.outs,
+                step.free,
+                step.reuse if step.donors or any(step.reuse) else None,
+                step.donors or (None,) * len(step.outs),
+            )
+            for step in self.steps
+        ]
         self.fresh = [
             slot in by_slot and by_slot[slot].backend != "numpy" for slot in self.output_slots
         ]
@@ -197,26 +210,24 @@ class Program:
         buffers = getattr(self._buffers, "slots", None)
         if buffers is None:
             buffers = self._buffers.slots = {}
-        for step in self.steps:
-            args = [env[i] for i in step.args]
-            if step.donors or any(step.reuse):
+        for run, reads, outs, free, reuse, donors in self._plan:
+            args = [env[i] for i in reads]
+            if reuse is None:
+                values = run(args)
+            else:
                 given = [
                     (env[d] if d in self.trusted else _donation(env, d, args, usable))
                     if d is not None
                     else (buffers.get(o) if r else None)
-                    for o, r, d in zip(
-                        step.outs, step.reuse, step.donors or (None,) * len(step.outs)
-                    )
+                    for o, r, d in zip(outs, reuse, donors)
                 ]
-                values = step.run(args, given)
-                for o, r, value in zip(step.outs, step.reuse, values):
-                    env[o] = value
+                values = run(args, given)
+                for o, r, value in zip(outs, reuse, values):
                     if r:
                         buffers[o] = value
-            else:
-                for o, value in zip(step.outs, step.run(args)):
-                    env[o] = value
-            for i in step.free:
+            for o, value in zip(outs, values):
+                env[o] = value
+            for i in free:
                 env[i] = None
 
     def _donate(self, donated: Sequence[int], targets: dict[int, int]) -> None:
