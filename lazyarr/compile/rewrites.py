@@ -417,11 +417,50 @@ STABILIZE_SIGMOID = (
     Rule("stable_sigmoid_reciprocal", _SIGMOID_OF_NEG_A_RECIPROCAL, _stable_sigmoid),
 )  # fmt: skip
 
+
+def _flat_full_reduction(e: dict) -> Node | None:
+    """A reduction over every axis of an elementwise expression, as one over its operands
+    flattened: the compiled loop computes and reduces in one pass instead of storing the
+    expression for NumPy to reduce. NumPy reduces a contiguous array as a flat one, so
+    the order of a sum stays the same."""
+    r, x = e["r"], e["x"]
+    params = dict(r.attrs)
+    if x.ndim < 2 or sorted(params["axes"]) != list(range(x.ndim)):
+        return None
+    if x.size == 0 and r.op.name in ("max", "min"):
+        return None  # an error as written (no identity), which must stay one
+    if any(i.shape not in ((), x.shape) for i in x.inputs):
+        return None  # a broadcast operand: flattening it would need its broadcast first
+    size = x.size
+    flattened: dict[Node, Node] = {}
+
+    def flat(node: Node) -> Node:
+        if node.shape == ():
+            return node
+        if node not in flattened:
+            inner = (
+                node.op.kind == "elementwise"
+                and (node is x or clients(node) <= 1)
+                and all(i.shape in ((), x.shape) for i in node.inputs)
+            )
+            flattened[node] = (
+                make(node.op.name, *map(flat, node.inputs), **dict(node.attrs))
+                if inner
+                else make("reshape", node, shape=(size,))
+            )
+        return flattened[node]
+
+    extra = {"dtype": params["dtype"]} if "dtype" in params else {}
+    out = make(r.op.name, flat(x), axes=(0,), keepdims=False, **extra)
+    return make("reshape", out, shape=r.shape) if params["keepdims"] else out
+
+
 SPECIALIZE = (
     Rule("pow_two", Op("pow", x, Const(2)), lambda e: make("multiply", e["x"], e["x"])),
     Rule("pow_half", Op("pow", fx, Const(0.5)), lambda e: make("sqrt", e["x"])),
     Rule("pow_minus_one", Op("pow", fx, Const(-1)), lambda e: make("reciprocal", e["x"])),
     Rule("pow_integer", Op("pow", x, Var("n")), _power_chain),
+    Rule("flat_full_reduction", Op(("sum", "prod", "max", "min"), Var("x", where=lambda n: n.op.kind == "elementwise"), name_as="r"), _flat_full_reduction),
 )  # fmt: skip
 
 # The second round, on the elementwise work the first settled: indexing ahead of it.

@@ -669,3 +669,35 @@ def test_the_index_is_not_moved_before_differentiating():
     want[np.arange(6), y] = -1 / (6 * p[np.arange(6), y])
     np.testing.assert_allclose(np.asarray(grad), want, rtol=1e-15)
     np.testing.assert_allclose(float(value), -np.mean(np.log(2 * p[np.arange(6), y])), rtol=1e-15)
+
+
+# ----------------------------------------------------------------------------- full reductions
+@pytest.mark.parametrize("reduce", ["sum", "prod", "max", "min"])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_a_full_reduction_of_elementwise_work_is_one_pass(reduce, keepdims):
+    w = RNG.uniform(-1.0, 1.0, (7, 5, 3))
+
+    def f(w):
+        return getattr(xp, reduce)(xp.abs(w) * 0.5 + w, keepdims=keepdims)
+
+    assert "flat_full_reduction" in rules_fired(f, w)
+    lines = xp.jit(f).lower(w).as_text().splitlines()
+    assert all("[numpy]" not in line or "reshape" in line for line in lines)
+    for data in (w, w[::-1, ::2]):  # contiguous, and strided (flattening copies it)
+        want = getattr(np, reduce)(np.abs(data) * 0.5 + data, keepdims=keepdims)
+        np.testing.assert_allclose(np.asarray(xp.jit(f)(data)), want, rtol=1e-13)
+
+
+def test_full_reductions_keep_numpys_sum_exactly_and_their_errors():
+    w = RNG.standard_normal((784, 10))
+    assert float(xp.jit(lambda w: xp.sum(w * w))(w)) == np.sum(w * w)
+    ints = np.arange(24, dtype=np.int8).reshape(4, 6)
+    f = xp.jit(lambda i: xp.sum(i * i, dtype=xp.int64))
+    assert "flat_full_reduction" in rules_fired(lambda i: xp.sum(i * i, dtype=xp.int64), ints)
+    assert int(f(ints)) == np.sum(ints * ints, dtype=np.int64)  # int8 products wrap first
+    row = np.arange(6.0)
+    assert rules_fired(lambda w: xp.sum(w * row), np.ones((4, 6))) == []  # a broadcast operand
+    empty = np.zeros((0, 3))
+    assert float(xp.jit(lambda w: xp.sum(w + 1))(empty)) == 0.0
+    with pytest.raises(ValueError):
+        xp.jit(lambda w: xp.max(w + 1))(empty)
