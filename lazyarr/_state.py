@@ -337,12 +337,13 @@ def _update_node(state: State, new: Any, loc: Any) -> Node:
 
 # ----------------------------------------------------------------------------- calls
 def begin(reads: Sequence[State], writes: Sequence[State]) -> tuple[list, list]:
-    """The buffers a call reads (held until ``end``) and the spares it writes into.
+    """The buffers a call reads (held until ``end``) and the spares it writes into;
+    ``writes`` come sorted by id.
 
     Calls that write a State run one at a time (in any order), so concurrent
     ``counter.value = counter.value + 1`` calls from several threads lose no update.
     """
-    for state in sorted(writes, key=id):  # one global order: no deadlocks
+    for state in writes:  # in one global order (by id, sorted when traced): no deadlocks
         state._writer.acquire()
     with _lock:
         return [s._acquire() for s in reads], [s._take_spare() for s in writes]

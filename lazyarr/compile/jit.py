@@ -379,13 +379,14 @@ class Jitted:
                     statics.append(None)
                 else:
                     statics.append((leaf,))
-            reads, writes = list(transaction.reads), list(transaction.writes)
+            # NOTE: writes in one global order (by id), the order their locks are taken in.
+            reads, writes = list(transaction.reads), sorted(transaction.writes, key=id)
             inputs += transaction.reads.values()
             targets = {}
             for state in writes:  # the spare buffer each new value is written into
-                targets[len(inputs)] = len(outputs)
-                dtype, shape = state.dtype, state.shape
                 index = len(inputs)
+                targets[index] = len(outputs)
+                dtype, shape = state.dtype, state.shape
                 attrs = (("dtype", dtype), ("index", index), ("shape", shape), ("trace", trace))
                 spare = intern(_INPUT, (), attrs, shape, dtype, None)
                 inputs.append(spare)
