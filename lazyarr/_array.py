@@ -53,7 +53,8 @@ class Array:
         return self._node.dtype
 
     @property
-    def shape(self) -> tuple[int, ...]:
+    def shape(self) -> tuple[int | None, ...]:
+        """The dimensions; ``None`` where inside ``xp.jit`` a size depends on array values."""
         return self._node.shape
 
     @property
@@ -61,7 +62,8 @@ class Array:
         return len(self._node.shape)
 
     @property
-    def size(self) -> int:
+    def size(self) -> int | None:
+        """The number of elements; ``None`` where a dimension is unknown (see ``shape``)."""
         return self._node.size
 
     @property
@@ -79,11 +81,19 @@ class Array:
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d array")
+        if self.shape[0] is None:
+            from ._builder import unknown_dimension
+
+            raise unknown_dimension("len()")
         return self.shape[0]
 
     def __iter__(self):
         if not self.shape:
             raise TypeError("iteration over a 0-d array")
+        if self.shape[0] is None:
+            from ._builder import unknown_dimension
+
+            raise unknown_dimension("iteration")
         return (self[i] for i in range(self.shape[0]))
 
     def astype(self, dtype: Any, /, *, copy: builtins.bool = True, device: Any = None) -> Array:

@@ -3,11 +3,16 @@
 Namespace functions validate what the user passed, then call ``apply`` here,
 which infers shape and dtype through the op's declaration and interns the node
 with the user's source location. Errors raised here name the user's line.
+
+Inside ``xp.jit`` a dimension may be unknown (``None``): the size of ``x[mask]``,
+``nonzero``, ``unique_*`` or ``repeat`` with array counts. Whatever needs such a size
+while tracing raises ``UnknownDimensionError`` at the user's line.
 """
 
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,9 +29,32 @@ _CONSTANT = REGISTRY["constant"]
 _SMALL_CONSTANT = 64  # elements; larger constants are keyed by identity, not by content
 
 
+class UnknownDimensionError(TracerConversionError):
+    """A size that depends on array values was needed while a function is traced."""
+
+
+DYNAMIC_HINT = (
+    "inside xp.jit this size depends on array values (it comes from a boolean mask, nonzero, "
+    "unique_* or repeat with array counts) and is not known while tracing; compute it outside "
+    "the jitted function, or keep shapes fixed: xp.where(mask, x, 0) instead of x[mask], "
+    "xp.nonzero(x, size=n, fill_value=...) instead of xp.nonzero(x)"
+)
+
+
+def unknown_dimension(what: str) -> UnknownDimensionError:
+    """The error for ``what``, which needs a size that is unknown while tracing."""
+    return located(UnknownDimensionError, f"{what}: {DYNAMIC_HINT}")
+
+
 def apply(op: Op, inputs: tuple[Node, ...], **params) -> Array:
     """The Array for ``op`` applied to ``inputs`` with static ``params``."""
-    shape, dtype = op.infer(inputs, **params)
+    try:
+        shape, dtype = op.infer(inputs, **params)
+    except TypeError:
+        # NOTE: a shape rule doing arithmetic on an unknown size; no op needs that size yet.
+        if any(None in i.shape for i in inputs):
+            raise unknown_dimension(f"{op.name} of shapes {[i.shape for i in inputs]}") from None
+        raise
     attrs = tuple(sorted(params.items())) if params else ()
     return Array._new(intern(op, inputs, attrs, shape, dtype, user_location()))
 
@@ -111,23 +139,18 @@ def node_of(x: object, what: str = "argument") -> Node:
     raise located(TypeError, f"{what} must be an array, got {type(x).__name__}")
 
 
-def concrete(node: Node, what: str) -> np.ndarray:
-    """The value of ``node``, computed now because ``what``'s output shape depends on it.
+def value_if_known(node: Node) -> np.ndarray | None:
+    """The value of ``node``, computed now; None inside ``xp.jit`` where it depends on inputs.
 
-    Inside ``xp.jit`` the value does not exist yet, and shapes must be known while
-    tracing, so that is a ``TracerConversionError`` at the user's line.
+    Outside jit, data-dependent operations evaluate what their shapes depend on, so
+    their results have concrete shapes; inside jit they build nodes of unknown size.
     """
     if node.value is not None:
         return node.value
     try:
         return materialize((node,))[0]
     except TracerConversionError:
-        raise located(
-            TracerConversionError,
-            f"{what}: the output's shape depends on array values, which inside xp.jit are not "
-            "known yet (data-dependent shapes are not supported inside jit); compute this "
-            "outside the jitted function, or use a fixed-size form such as xp.where(mask, x, 0)",
-        ) from None
+        return None
 
 
 def cast(node: Node, dtype: np.dtype) -> Node:
@@ -136,16 +159,29 @@ def cast(node: Node, dtype: np.dtype) -> Node:
     return apply(REGISTRY["astype"], (node,), dtype=dtype)._node
 
 
-def broadcast_node(node: Node, shape: tuple[int, ...]) -> Node:
+def broadcast_node(node: Node, shape: tuple[int | None, ...], like: Node | None = None) -> Node:
+    """``node`` broadcast to ``shape``; its unknown sizes are those of ``like`` (same axes)."""
     if node.shape == shape:
         return node
-    return apply(REGISTRY["broadcast_to"], (node,), shape=shape)._node
+    if None not in shape:
+        return apply(REGISTRY["broadcast_to"], (node,), shape=shape)._node
+    if like is None or like.ndim != len(shape):
+        raise unknown_dimension(f"broadcast to shape {shape}")
+    return apply(REGISTRY["broadcast_to"], (node, like), shape=shape)._node
 
 
-def reshape_node(node: Node, shape: tuple[int, ...]) -> Node:
+def reshape_node(node: Node, shape: tuple[int | None, ...]) -> Node:
+    """``node`` reshaped; one unknown size of ``shape`` is what the others leave."""
     if node.shape == shape:
         return node
+    if builtins.sum(d is None for d in shape) > 1:
+        raise unknown_dimension(f"reshape of shape {node.shape} into {shape}")
     return apply(REGISTRY["reshape"], (node,), shape=shape)._node
+
+
+def flat_shape(shape: tuple[int | None, ...]) -> tuple[int | None]:
+    """The 1-D shape with as many elements as ``shape``."""
+    return (None,) if None in shape else (math.prod(shape),)
 
 
 def promote_args(name: str, args: Sequence[object]) -> tuple[list[Node | None], np.dtype]:

@@ -203,17 +203,20 @@ def full(shape: Any, fill_value: Any, *, dtype: Any = None, device: Any = None) 
     """An array of ``shape`` filled with ``fill_value`` (nothing is allocated until needed)."""
     check_device(device)
     shape = normalize_shape(shape, "full")
-    dtype = _dtype_arg(dtype)
+    return Array._new(broadcast_node(_fill(fill_value, _dtype_arg(dtype), "full"), shape))
+
+
+def _fill(fill_value: Any, dtype: np.dtype | None, fname: str) -> Node:
+    """``fill_value`` as a 0-d node of ``dtype`` (by default, its own)."""
     if isinstance(fill_value, _SCALARS):
-        node = _scalar(fill_value, dtype or _default_dtype_for(fill_value), "full")
-    else:
-        node = node_of(fill_value, "full: fill_value")
-        if node.shape != ():
-            raise located(ValueError, f"full: fill_value must be a scalar, got shape {node.shape}")
-        if dtype is not None:
-            _check_complex_to_real(node.dtype, dtype, "full")
-            node = cast(node, dtype)
-    return Array._new(broadcast_node(node, shape))
+        return _scalar(fill_value, dtype or _default_dtype_for(fill_value), fname)
+    node = node_of(fill_value, f"{fname}: fill_value")
+    if node.shape != ():
+        raise located(ValueError, f"{fname}: fill_value must be a scalar, got shape {node.shape}")
+    if dtype is not None:
+        _check_complex_to_real(node.dtype, dtype, fname)
+        node = cast(node, dtype)
+    return node
 
 
 def zeros(shape: Any, *, dtype: Any = None, device: Any = None) -> Array:
@@ -238,7 +241,12 @@ def _like(x: Any, fname: str) -> Array:
 def full_like(x: Any, /, fill_value: Any, *, dtype: Any = None, device: Any = None) -> Array:
     """An array with the shape (and, by default, dtype) of ``x`` filled with ``fill_value``."""
     x = _like(x, "full_like")
-    return full(x.shape, fill_value, dtype=_dtype_arg(dtype) or x.dtype, device=device)
+    dtype = _dtype_arg(dtype) or x.dtype
+    if None not in x.shape:
+        return full(x.shape, fill_value, dtype=dtype, device=device)
+    # Inside jit, x's data-dependent sizes are only known when the program runs.
+    check_device(device)
+    return Array._new(broadcast_node(_fill(fill_value, dtype, "full_like"), x.shape, like=x._node))
 
 
 def zeros_like(x: Any, /, *, dtype: Any = None, device: Any = None) -> Array:

@@ -3,7 +3,9 @@
 A node is ``(op, inputs, attrs)`` with its shape and dtype inferred when it is
 built. Nodes are interned through a weak table, so building the same expression
 twice yields the same object: common subexpressions merge for free and a node is
-its own cache key. Traversals (in ``compile/``) are iterative, so graphs of any depth work.
+its own cache key. A dimension is ``None`` where it depends on array values that do
+not exist yet (a boolean mask inside ``xp.jit``); the node's ``size`` is then ``None``.
+Traversals (in ``compile/``) are iterative, so graphs of any depth work.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ class Node:
     op: Any
     inputs: tuple[Node, ...]
     attrs: tuple[tuple[str, Any], ...]
-    shape: tuple[int, ...]
-    size: int
+    shape: tuple[int | None, ...]
+    size: int | None
     dtype: np.dtype
     loc: tuple | None
     value: np.ndarray | None
@@ -82,7 +84,7 @@ def intern(
     node.inputs = inputs
     node.attrs = attrs
     node.shape = shape
-    node.size = math.prod(shape)
+    node.size = None if None in shape else math.prod(shape)
     node.dtype = dtype
     node.loc = loc
     node.value = value

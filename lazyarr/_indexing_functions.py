@@ -11,6 +11,11 @@ Inside ``xp.jit`` a slice bound may be a traced 0-d integer (Theano's minibatch
 ``X[i * n:(i + 1) * n]``): the slice's length must then be provably constant, which
 ``_linear_form`` checks, and it becomes a ``dynamic_slice`` node whose start is
 checked when the compiled program runs (no clamping, no wrap-around).
+
+Inside ``xp.jit`` a boolean mask computed in the function selects positions known only
+when the program runs: ``x[mask]`` gathers at ``nonzero(mask)`` and has an unknown
+(``None``) length. An axis of unknown length takes slices (applied by Python's rules
+at run time), integers and index arrays, whose bounds are checked at run time.
 """
 
 from __future__ import annotations
@@ -22,9 +27,19 @@ from typing import Any
 import numpy as np
 
 from . import _dtypes
+from . import _searching_functions as _searching
 from ._array import Array
 from ._axes import normalize_axis
-from ._builder import apply, cast, concrete, node_of, reshape_node, scalar_node
+from ._builder import (
+    apply,
+    cast,
+    flat_shape,
+    node_of,
+    reshape_node,
+    scalar_node,
+    unknown_dimension,
+    value_if_known,
+)
 from ._errors import TracerConversionError, located
 from ._graph import Node
 from ._ops import REGISTRY, broadcast_shapes, check_dynamic_start
@@ -37,14 +52,14 @@ def _check_bounds(index: np.ndarray, size: int, what: str) -> None:
         raise located(IndexError, f"{what}: index {bad} is out of bounds for size {size}")
 
 
-def _index_node(value: Any, size: int, what: str, check: bool = True) -> Node:
+def _index_node(value: Any, size: int | None, what: str, check: bool = True) -> Node:
     """An integer index array as a node, bounds-checked when its values are known."""
     node = node_of(value, what)
     if not _dtypes.is_integer(node.dtype):
         raise located(
             IndexError, f"{what}: index arrays must have an integer dtype, got {node.dtype}"
         )
-    if check and node.value is not None:
+    if check and size is not None and node.value is not None:
         _check_bounds(node.value, size, what)
     return cast(node, _dtypes.INDEX_DTYPE)
 
@@ -73,9 +88,11 @@ def _as_bool_scalars(entries: list) -> list:
         if isinstance(k, bool):
             k = _BoolScalar(k)
         elif _is_bool_array(k) and k.ndim == 0:
-            k = _BoolScalar(
-                bool(concrete(k._node, "boolean indexing") if isinstance(k, Array) else k)
-            )
+            if isinstance(k, Array):
+                k = value_if_known(k._node)
+                if k is None:
+                    raise unknown_dimension("x[b] with a 0-d boolean b computed inside xp.jit")
+            k = _BoolScalar(bool(k))
         out.append(k)
     return out
 
@@ -85,7 +102,8 @@ def _expand_masks(entries: list, shape: tuple[int, ...]) -> list:
 
     ``entries`` has one entry per axis of ``shape`` (besides ``None`` and scalar
     booleans, which index no axis); a mask must match the axes it covers. The
-    positions depend on the data, so a lazy mask is computed here.
+    positions depend on the data: a lazy mask is computed here, except inside
+    ``xp.jit`` where they are ``nonzero`` nodes of unknown length.
     """
     out: list = []
     axis = 0
@@ -98,6 +116,12 @@ def _expand_masks(entries: list, shape: tuple[int, ...]) -> list:
             axis += 1
             continue
         covered = shape[axis : axis + k.ndim]
+        if len(covered) == k.ndim and any(
+            (m is None) != (d is None) for m, d in zip(k.shape, covered)
+        ):
+            raise unknown_dimension(
+                f"a boolean index of shape {tuple(k.shape)} for axes of shape {covered}"
+            )
         # NOTE: the standard lets a mask axis of size 0 stand for any size: it selects nothing.
         if len(covered) != k.ndim or any(m not in (d, 0) for m, d in zip(k.shape, covered)):
             raise located(
@@ -105,8 +129,11 @@ def _expand_masks(entries: list, shape: tuple[int, ...]) -> list:
                 f"boolean index of shape {tuple(k.shape)} does not match the indexed axes "
                 f"{axis}..{axis + k.ndim - 1} of shape {covered}",
             )
-        mask = concrete(k._node, "boolean-mask indexing") if isinstance(k, Array) else k
-        out.extend(np.nonzero(mask))
+        mask = value_if_known(k._node) if isinstance(k, Array) else k
+        if mask is None:
+            out.extend(_searching.nonzero(k))
+        else:
+            out.extend(np.nonzero(mask))
         axis += k.ndim
     return out
 
@@ -215,7 +242,9 @@ def getitem(x: Array, key: Any) -> Array:
     for axis, (k, size) in enumerate(zip(entries, node.shape)):
         if isinstance(k, slice):
             window = _traced_window(k, size)
-            if window is None:
+            if size is None:
+                slices.append(_slice_as_written(k))
+            elif window is None:
                 slices.append(_normalize_slice(k, size))
             else:
                 windows[axis] = window
@@ -235,6 +264,11 @@ def getitem(x: Array, key: Any) -> Array:
                 f"only integers, slices, '...', None and integer or boolean "
                 f"arrays are valid indices, got {type(k).__name__}",
             ) from None
+        if size is None:  # a 0-d index array: its bounds are checked at run time
+            slices.append((0, None, 1))
+            spec.append(len(arrays))
+            arrays.append((np.asarray(i, dtype=_dtypes.INDEX_DTYPE), size))
+            continue
         if not -size <= i < size:
             raise located(IndexError, f"index {i} is out of bounds for an axis of size {size}")
         i %= size
@@ -260,13 +294,26 @@ def getitem(x: Array, key: Any) -> Array:
         except ValueError as e:
             raise located(IndexError, f"index arrays do not broadcast together: {e}") from None
         # NOTE: as NumPy, indices are not checked when they select nothing.
-        check = math.prod(index_shape) > 0
+        check = None not in index_shape and math.prod(index_shape) > 0
         nodes = tuple(_index_node(k, size, "index", check) for k, size in arrays)
         node = apply(REGISTRY["gather"], (node, *nodes), spec=tuple(spec))._node
         if phantom is not None:
             at = len(index_shape) + phantom
             node = reshape_node(node, node.shape[:at] + node.shape[at + 1 :])
     return Array._new(node)
+
+
+def _slice_as_written(k: slice) -> tuple[int | None, int | None, int | None]:
+    """A slice of an axis of unknown length: Python's rules apply when the program runs."""
+    start, stop, step = (
+        None if b is None else _static_int(b, "bound") for b in (k.start, k.stop, k.step)
+    )
+    step = 1 if step is None else step
+    if step == 0:
+        raise located(ValueError, f"invalid slice {k!r}: slice step cannot be zero")
+    if start is None and step > 0:
+        start = 0
+    return (start, stop, step)
 
 
 def _normalize_slice(k: slice, size: int) -> tuple[int, int | None, int]:
@@ -312,6 +359,8 @@ def _traced_window(k: slice, size: int) -> tuple[Node, int] | None:
     start, stop, step = (_traced_bound(v) for v in (k.start, k.stop, k.step))
     if start is None and stop is None and step is None:
         return None
+    if size is None:
+        raise unknown_dimension("x[a:b] with a traced bound on an axis of unknown length")
     for node, name in ((start, "start"), (stop, "stop"), (step, "step")):
         if node is not None and (node.ndim != 0 or not _dtypes.is_integer(node.dtype)):
             shown = "x".join(map(str, node.shape)) or "0-d"
@@ -577,7 +626,7 @@ def take(x: Any, indices: Any, /, *, axis: int | None = None) -> Array:
     """
     node = node_of(x, "take: x")
     if axis is None:
-        node = reshape_node(node, (math.prod(node.shape),))
+        node = reshape_node(node, flat_shape(node.shape))
         axis = 0
     if node.ndim == 0:
         raise located(ValueError, "take: x must have at least one dimension")

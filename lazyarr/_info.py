@@ -13,20 +13,22 @@ class Info:
     """What this namespace supports, as the standard's inspection API reports it."""
 
     def capabilities(self) -> dict[str, Any]:
-        """What this namespace supports here: inside ``xp.jit``, no data-dependent shapes.
+        """What this namespace supports here.
 
-        Boolean masks, ``nonzero``, ``unique_*`` and ``repeat`` with array counts compute
-        what their shapes depend on outside jit; while a jitted function is traced they
-        raise, so there the answer is False and libraries that ask (array-api-extra's
-        ``apply_where``, ``isclose``, ``nunique``) take their fixed-shape path. A jitted
-        function run eagerly (``xp.disable_jit``) gets the same answer, so it takes the
-        same path. Values are computed by NumPy, which supports at most 64 dimensions.
+        Boolean masks, ``nonzero``, ``unique_*`` and ``repeat`` with array counts
+        compute what their shapes depend on outside ``xp.jit``; inside it they give
+        arrays whose data-dependent sizes are ``None`` (see docs/jit.md), so boolean
+        indexing works everywhere. Inside jit "data-dependent shapes" is still False:
+        the creation functions (``ones_like`` of such an array) need concrete sizes,
+        so libraries that ask (array-api-extra's ``nunique``) take their fixed-shape
+        path. A jitted function run eagerly (``xp.disable_jit``) gets the same answer.
+        Values are computed by NumPy, which supports at most 64 dimensions.
         """
         # NOTE: a transaction is open exactly while a jitted function runs its Python body.
-        dynamic = _tracing.state.transaction is None
+        outside_jit = _tracing.state.transaction is None
         return {
-            "boolean indexing": dynamic,
-            "data-dependent shapes": dynamic,
+            "boolean indexing": True,
+            "data-dependent shapes": outside_jit,
             "max dimensions": 64,
         }
 

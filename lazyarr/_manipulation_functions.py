@@ -18,7 +18,16 @@ import numpy as np
 from . import _dtypes
 from ._array import Array
 from ._axes import normalize_axes, normalize_axis, normalize_shape
-from ._builder import apply, broadcast_node, cast, concrete, node_of, reshape_node
+from ._builder import (
+    apply,
+    broadcast_node,
+    cast,
+    flat_shape,
+    node_of,
+    reshape_node,
+    unknown_dimension,
+    value_if_known,
+)
 from ._errors import located
 from ._ops import REGISTRY
 from ._ops import broadcast_shapes as _broadcast_shapes
@@ -42,6 +51,12 @@ def reshape(x: Any, /, shape: Any, *, copy: builtins.bool | None = None) -> Arra
         dims = tuple(shape)
     if builtins.sum(d == -1 for d in dims) > 1:
         raise located(ValueError, f"reshape: only one dimension can be -1, got {dims}")
+    if node.size is None:
+        # The size is known when the program runs, which checks it; -1 is what is left.
+        shape = normalize_shape(tuple(0 if d == -1 else d for d in dims), "reshape")
+        return Array._new(
+            reshape_node(node, tuple(None if d == -1 else n for d, n in zip(dims, shape)))
+        )
     known = math.prod(d for d in dims if d != -1)
     size = math.prod(node.shape)
     if -1 in dims:
@@ -88,6 +103,8 @@ def broadcast_to(x: Any, /, shape: Any) -> Array:
     """``x`` broadcast to ``shape`` (no data is copied)."""
     node = _node(x, "broadcast_to")
     shape = normalize_shape(shape, "broadcast_to")
+    if node.size is None:
+        raise unknown_dimension(f"broadcast_to: x of shape {node.shape} to {shape}")
     if not _compatible(node.shape, shape) or _broadcast_shapes(node.shape, shape) != shape:
         raise located(ValueError, f"broadcast_to: cannot broadcast shape {node.shape} to {shape}")
     return Array._new(broadcast_node(node, shape))
@@ -127,7 +144,7 @@ def concat(arrays: Any, /, *, axis: int | None = 0) -> Array:
     if not nodes:
         raise located(ValueError, "concat: need at least one array")
     if axis is None:
-        nodes = [reshape_node(n, (math.prod(n.shape),)) for n in nodes]
+        nodes = [reshape_node(n, flat_shape(n.shape)) for n in nodes]
         axis = 0
     ndim = nodes[0].ndim
     if ndim == 0:
@@ -169,6 +186,8 @@ def unstack(x: Any, /, *, axis: int = 0) -> tuple[Array, ...]:
     if node.ndim == 0:
         raise located(ValueError, "unstack: x must have at least one dimension")
     axis = normalize_axis(axis, node.ndim, "unstack")
+    if node.shape[axis] is None:
+        raise unknown_dimension(f"unstack: axis {axis} of shape {node.shape}")
     rest = node.shape[:axis] + node.shape[axis + 1 :]
     return tuple(
         Array._new(reshape_node(_slice_axis(node, axis, i, i + 1, 1), rest))
@@ -201,6 +220,8 @@ def squeeze(x: Any, /, axis: Any) -> Array:
     node = _node(x, "squeeze")
     axes = normalize_axes(axis, node.ndim, "squeeze")
     for a in axes:
+        if node.shape[a] is None:
+            raise unknown_dimension(f"squeeze: axis {a} of shape {node.shape}")
         if node.shape[a] != 1:
             raise located(ValueError, f"squeeze: axis {a} of shape {node.shape} is not 1")
     return Array._new(
@@ -212,9 +233,12 @@ def flip(x: Any, /, *, axis: Any = None) -> Array:
     """``x`` with the order of elements reversed along ``axis`` (default: all axes)."""
     node = _node(x, "flip")
     axes = normalize_axes(axis, node.ndim, "flip")
-    if not axes or builtins.all(node.shape[a] <= 1 for a in axes):
+    if not axes or builtins.all(node.shape[a] in (0, 1) for a in axes):
         return Array._new(node)
-    slices = tuple((d - 1, None, -1) if a in axes else (0, d, 1) for a, d in enumerate(node.shape))
+    slices = tuple(
+        (0, d, 1) if a not in axes else (None, None, -1) if d is None else (d - 1, None, -1)
+        for a, d in enumerate(node.shape)
+    )
     return apply(REGISTRY["slice"], (node,), slices=slices)
 
 
@@ -222,7 +246,7 @@ def roll(x: Any, /, shift: Any, *, axis: Any = None) -> Array:
     """``x`` with elements shifted cyclically along ``axis`` (default: the flattened array)."""
     node = _node(x, "roll")
     if axis is None:
-        flat = Array._new(reshape_node(node, (math.prod(node.shape),)))
+        flat = Array._new(reshape_node(node, flat_shape(node.shape)))
         return reshape(roll(flat, shift, axis=0), node.shape)
     # shift and axis broadcast against each other, as NumPy's: an int goes with every
     # entry of the other, as does a tuple of length 1; () rolls nothing.
@@ -244,6 +268,8 @@ def roll(x: Any, /, shift: Any, *, axis: Any = None) -> Array:
         total[a] = total.get(a, 0) + operator.index(s)
     for a, s in total.items():
         n = node.shape[a]
+        if n is None:
+            raise unknown_dimension(f"roll: axis {a} of shape {node.shape}")
         if n == 0 or s % n == 0:
             continue
         s %= n
@@ -278,34 +304,45 @@ def tile(x: Any, repetitions: Any, /) -> Array:
     shape = (1,) * (ndim - node.ndim) + node.shape
     interleaved = tuple(v for d in shape for v in (1, d))
     target = tuple(v for r, d in zip(reps, shape) for v in (r, d))
-    node = broadcast_node(reshape_node(node, interleaved), target)
-    return Array._new(reshape_node(node, tuple(r * d for r, d in zip(reps, shape))))
+    unit = reshape_node(node, interleaved)
+    node = broadcast_node(unit, target, like=unit)
+    return Array._new(
+        reshape_node(node, tuple(None if d is None else r * d for r, d in zip(reps, shape)))
+    )
 
 
 def repeat(x: Any, repeats: Any, /, *, axis: int | None = None) -> Array:
     """Each element of ``x`` repeated ``repeats`` times along ``axis`` (default: flattened).
 
-    ``repeats`` may be an int or a sequence (or array) with one count per element;
-    the output's length depends on the counts, which are read here (an error inside
-    ``xp.jit``).
+    ``repeats`` may be an int or a sequence (or array) with one count per element.
+    The output's length depends on the counts: outside ``xp.jit`` they are computed
+    here; inside it, counts computed in the function give a length of ``None``.
     """
     node = _node(x, "repeat")
     if axis is None:
-        node = reshape_node(node, (math.prod(node.shape),))
+        node = reshape_node(node, flat_shape(node.shape))
         axis = 0
     axis = normalize_axis(axis, node.ndim, "repeat")
     n = node.shape[axis]
     if isinstance(repeats, int) and not isinstance(repeats, builtins.bool):
         if repeats < 0:
             raise located(ValueError, f"repeat: repeats must be non-negative, got {repeats}")
-        unit = node.shape[: axis + 1] + (1,) + node.shape[axis + 1 :]
+        unit = reshape_node(node, node.shape[: axis + 1] + (1,) + node.shape[axis + 1 :])
         wide = node.shape[: axis + 1] + (repeats,) + node.shape[axis + 1 :]
-        out = node.shape[:axis] + (n * repeats,) + node.shape[axis + 1 :]
-        return Array._new(reshape_node(broadcast_node(reshape_node(node, unit), wide), out))
+        out = node.shape[:axis] + (None if n is None else n * repeats,) + node.shape[axis + 1 :]
+        return Array._new(reshape_node(broadcast_node(unit, wide, like=unit), out))
+    from ._indexing_functions import take
+
     if isinstance(repeats, Array):
-        counts = concrete(repeats._node, "repeat")
+        counts = value_if_known(repeats._node)
+        if counts is None:
+            return take(
+                Array._new(node), _traced_repeat_index(repeats._node, node, axis), axis=axis
+            )
     else:
         counts = np.asarray(repeats)
+    if n is None and counts.ndim == 1:
+        return take(Array._new(node), _traced_repeat_index(node_of(counts), node, axis), axis=axis)
     if isinstance(repeats, (list, tuple)) and counts.size == 0:
         counts = counts.astype(_dtypes.INDEX_DTYPE)  # [] is float64 to NumPy
     if counts.dtype.kind not in "iub" or counts.ndim > 1:
@@ -317,7 +354,17 @@ def repeat(x: Any, repeats: Any, /, *, axis: int | None = None) -> Array:
         raise located(ValueError, "repeat: repeats must be non-negative")
     # NOTE: np.repeat refuses uint64 counts (no safe cast to intp).
     counts = counts.astype(_dtypes.INDEX_DTYPE)
-    from ._indexing_functions import take
-
     index = np.repeat(np.arange(n, dtype=_dtypes.INDEX_DTYPE), counts)
     return take(Array._new(node), index, axis=axis)
+
+
+def _traced_repeat_index(counts, x, axis: int) -> Array:
+    """The indices ``repeat`` takes along ``axis`` of ``x`` for counts known only when
+    the program runs (which checks that there is one per element, or one in all)."""
+    if counts.dtype.kind not in "iub" or counts.ndim > 1:
+        raise located(TypeError, "repeat: repeats must be an int or a 1-D array of integers")
+    n, m = x.shape[axis], counts.size
+    if n is not None and m is not None and m not in (1, n):
+        raise located(ValueError, f"repeat: {m} repeats for an axis of length {n}")
+    counts = reshape_node(cast(counts, _dtypes.INDEX_DTYPE), flat_shape(counts.shape))
+    return apply(REGISTRY["repeat_index"], (counts, x), axis=axis)

@@ -12,6 +12,7 @@ is a composition of these primitives, so it needs no rule of its own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from . import _dtypes
 from ._errors import TracerConversionError
 
-Shape = tuple[int, ...]
+Shape = tuple[int | None, ...]  # None: a data-dependent size, known when the program runs
 
 
 class Op:
@@ -104,7 +105,13 @@ class Elementwise(Op):
 
 
 def broadcast_shapes(*shapes: Shape) -> Shape:
-    """The broadcast of several shapes; ``ValueError`` naming them if incompatible."""
+    """The broadcast of several shapes; ``ValueError`` naming them if incompatible.
+
+    An unknown (``None``) dimension makes the result's unknown too: it must equal the
+    other sizes along that axis when the program runs (``run_node`` checks), and it
+    never broadcasts from 1 there, so gradients can sum over exactly the axes a
+    known 1 was broadcast along.
+    """
     if len(shapes) == 2:
         a, b = shapes
         if a == b or not b:
@@ -116,16 +123,18 @@ def broadcast_shapes(*shapes: Shape) -> Shape:
     ndim = max(len(s) for s in shapes)
     out = []
     for i in range(-ndim, 0):
-        size = 1
+        size, unknown = 1, False
         for s in shapes:
             if len(s) >= -i:
                 d = s[i]
-                if d != 1:
+                if d is None:
+                    unknown = True
+                elif d != 1:
                     if size != 1 and d != size:
                         shown = " and ".join(str(tuple(s)) for s in shapes)
                         raise ValueError(f"shapes {shown} cannot be broadcast together")
                     size = d
-        out.append(size)
+        out.append(None if unknown else size)
     return tuple(out)
 
 
@@ -328,21 +337,27 @@ def _reshape_infer(inputs, *, shape):
     return shape, inputs[0].dtype
 
 
-_declare(Op("reshape", _reshape_infer, lambda x, *, shape: np.reshape(x, shape), kind="shape"))
+def _reshape_impl(x, *, shape):
+    return np.reshape(x, tuple(-1 if d is None else d for d in shape))
+
+
+# At most one dimension of ``shape`` is unknown: it is what the known ones leave.
+_declare(Op("reshape", _reshape_infer, _reshape_impl, kind="shape"))
 
 
 def _broadcast_infer(inputs, *, shape):
     return shape, inputs[0].dtype
 
 
-_declare(
-    Op(
-        "broadcast_to",
-        _broadcast_infer,
-        lambda x, *, shape: np.broadcast_to(x, shape),
-        kind="shape",
-    )
-)
+def _broadcast_impl(x, *like, shape):
+    if like:
+        shape = tuple(n if d is None else d for d, n in zip(shape, like[0].shape))
+    return np.broadcast_to(x, shape)
+
+
+# A ``shape`` with unknown dimensions takes them from a second input, ``like``, of as
+# many axes: the zeros of a gradient have the shape of a value known only at run time.
+_declare(Op("broadcast_to", _broadcast_infer, _broadcast_impl, kind="shape"))
 
 
 def _permute_infer(inputs, *, axes):
@@ -358,7 +373,10 @@ def slice_length(start: int, stop: int | None, step: int) -> int:
 
 
 def _slice_infer(inputs, *, slices):
-    return tuple(slice_length(*s) for s in slices), inputs[0].dtype
+    shape = inputs[0].shape
+    return tuple(None if d is None else slice_length(*s) for s, d in zip(slices, shape)), inputs[
+        0
+    ].dtype
 
 
 def _slice_impl(x, *, slices):
@@ -366,13 +384,15 @@ def _slice_impl(x, *, slices):
 
 
 # ``slices`` holds one normalized (start, stop, step) per axis; stop is None when a
-# negative step runs past the first element.
+# negative step runs past the first element. Along an axis of unknown size the slice
+# is as written (Python's rules apply when the program runs).
 _declare(Op("slice", _slice_infer, _slice_impl, kind="shape"))
 
 
 def _concat_infer(inputs, *, axis):
     shape = list(inputs[0].shape)
-    shape[axis] = sum(x.shape[axis] for x in inputs)
+    sizes = [x.shape[axis] for x in inputs]
+    shape[axis] = None if None in sizes else sum(sizes)
     return tuple(shape), inputs[0].dtype
 
 
@@ -481,6 +501,95 @@ def _isin_impl(x1, x2, *, invert):
 
 # Both inputs have their common dtype; membership is value equality, so NaN is in nothing.
 _declare(Op("isin", _isin_infer, _isin_impl, kind="index"))
+
+
+# ----------------------------------------------------------------------------- data-dependent sizes
+# Outside ``xp.jit`` the namespace computes what these depend on and builds constants of
+# concrete shapes; inside it, these nodes carry unknown (None) sizes into the program.
+def _nonzero_infer(inputs, *, axis, size, fill_value):
+    return (size,), _dtypes.INDEX_DTYPE
+
+
+def _nonzero_impl(x, *, axis, size, fill_value):
+    found = np.nonzero(x)[axis].astype(_dtypes.INDEX_DTYPE, copy=False)
+    if size is None:
+        return found
+    out = np.full(size, fill_value, dtype=_dtypes.INDEX_DTYPE)
+    kept = min(size, found.size)
+    out[:kept] = found[:kept]
+    return out
+
+
+# The indices of x's non-zero elements along ``axis`` of x (one node per axis, as in
+# ``np.nonzero``). With a static ``size``: the first ``size`` of them, padded with
+# ``fill_value`` (JAX's ``jnp.nonzero(size=...)``), a concrete shape even inside jit.
+_declare(Op("nonzero", _nonzero_infer, _nonzero_impl, kind="index"))
+
+
+def unique_parts(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First indices, inverse indices and counts of the unique values of a 1-D array.
+
+    Values are ascending (NaNs last); uniqueness is ``==``, so every NaN is distinct
+    and ``-0.0`` equals ``0.0``.
+    """
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    # NOTE: ``!=`` makes every NaN (and complex value with a NaN part) a new value.
+    new = np.ones(flat.size, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    inverse = np.empty(flat.size, dtype=_dtypes.INDEX_DTYPE)
+    inverse[order] = np.cumsum(new) - 1
+    counts = np.diff(np.append(starts, flat.size))
+    index = _dtypes.INDEX_DTYPE
+    return order[starts].astype(index, copy=False), inverse, counts.astype(index, copy=False)
+
+
+UNIQUE_PARTS = ("indices", "inverse", "counts")
+
+
+def _unique_infer(inputs, *, part):
+    shape = inputs[0].shape if part == "inverse" else (None,)
+    return shape, _dtypes.INDEX_DTYPE
+
+
+def _unique_impl(x, *, part):
+    return unique_parts(x)[UNIQUE_PARTS.index(part)]
+
+
+# One ``part`` of ``unique_parts`` of a 1-D x; the values are ``take(x, indices)``.
+_declare(Op("unique", _unique_infer, _unique_impl, kind="index"))
+
+
+def _repeat_index_infer(inputs, *, axis):
+    return (None,), _dtypes.INDEX_DTYPE
+
+
+def _repeat_index_impl(counts, x, *, axis):
+    n = x.shape[axis]
+    if counts.size not in (1, n):
+        raise ValueError(f"repeat: {counts.size} repeats for an axis of length {n}")
+    if (counts < 0).any():
+        raise ValueError(f"repeat: repeats must be non-negative, got {counts.min()}")
+    return np.repeat(np.arange(n, dtype=_dtypes.INDEX_DTYPE), np.broadcast_to(counts, (n,)))
+
+
+# The indices along ``axis`` of x that ``repeat`` takes for 1-D ``counts`` known only at
+# run time: i, ``counts[i]`` times (one count: the same for every i). Only x's shape is read.
+_declare(Op("repeat_index", _repeat_index_infer, _repeat_index_impl, kind="index"))
+
+
+def _size_of_infer(inputs, *, axes, dtype):
+    return (), dtype
+
+
+def _size_of_impl(x, *, axes, dtype):
+    return np.asarray(math.prod(x.shape[a] for a in axes), dtype=dtype)
+
+
+# How many elements x has along ``axes``, as a 0-d ``dtype`` value read when the program
+# runs: the count of ``mean`` over an axis of unknown size.
+_declare(Op("size_of", _size_of_infer, _size_of_impl, kind="shape"))
 
 
 def _setitem_impl(x, value, *indices, key):
@@ -664,7 +773,8 @@ class Scan(Op):
 
     def _infer(self, inputs, *, axis, include_initial, dtype):
         shape = list(inputs[0].shape)
-        shape[axis] += int(include_initial)
+        if shape[axis] is not None:
+            shape[axis] += int(include_initial)
         return tuple(shape), accumulation_dtype(inputs[0].dtype, dtype)
 
 

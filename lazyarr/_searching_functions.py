@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import operator
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,15 @@ import numpy as np
 from . import _dtypes
 from ._array import Array
 from ._axes import normalize_axis
-from ._builder import apply, cast, concrete, elementwise, node_of, promote_args, scalar_node
+from ._builder import (
+    apply,
+    cast,
+    elementwise,
+    node_of,
+    promote_args,
+    scalar_node,
+    value_if_known,
+)
 from ._errors import located
 from ._ops import REGISTRY
 from ._statistical_functions import reduce
@@ -86,16 +95,51 @@ def searchsorted(x1: Any, x2: Any, /, *, side: str = "left", sorter: Any = None)
     )
 
 
-def nonzero(x: Any, /) -> tuple[Array, ...]:
+def nonzero(
+    x: Any, /, *, size: int | None = None, fill_value: int | None = None
+) -> tuple[Array, ...]:
     """Indices of the non-zero elements, one array per axis.
 
-    The output length depends on the data, so ``x`` is computed here (an error
-    inside ``xp.jit``).
+    The number of indices depends on the data: outside ``xp.jit`` ``x`` is computed
+    here; inside it the arrays have length ``None``, known when the program runs.
+    ``size`` (keyword-only, as JAX's) keeps the first ``size`` indices, padded with
+    ``fill_value`` (default 0), so the length is fixed even inside jit.
+
+    >>> import lazyarr as xp
+    >>> xp.nonzero(xp.asarray([0, 3, 0, 4]))[0].shape
+    (2,)
+    >>> xp.nonzero(xp.asarray([0, 3, 0, 4]), size=3, fill_value=-1)[0].shape
+    (3,)
     """
     node = node_of(x, "nonzero: x")
     if node.ndim == 0:
         raise located(ValueError, "nonzero: x must have at least one dimension")
-    value = concrete(node, "nonzero")
-    from ._creation_functions import asarray
+    if size is not None:
+        size = _static_int(size, "size")
+        if size < 0:
+            raise located(ValueError, f"nonzero: size must be non-negative, got {size}")
+        fill_value = 0 if fill_value is None else _static_int(fill_value, "fill_value")
+    elif fill_value is not None:
+        raise located(TypeError, "nonzero: fill_value needs size")
+    else:
+        value = value_if_known(node)
+        if value is not None:
+            from ._creation_functions import asarray
 
-    return tuple(asarray(i.astype(_dtypes.INDEX_DTYPE, copy=False)) for i in np.nonzero(value))
+            found = np.nonzero(value)
+            return tuple(asarray(i.astype(_dtypes.INDEX_DTYPE, copy=False)) for i in found)
+    op = REGISTRY["nonzero"]
+    return tuple(
+        apply(op, (node,), axis=axis, size=size, fill_value=fill_value) for axis in range(node.ndim)
+    )
+
+
+def _static_int(value: Any, what: str) -> int:
+    if isinstance(value, builtins.bool):
+        raise located(TypeError, f"nonzero: {what} must be a Python int, got a bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise located(
+            TypeError, f"nonzero: {what} must be a Python int, got {type(value).__name__}"
+        ) from None

@@ -1,10 +1,11 @@
 """Set functions of the standard: ``unique_*`` and ``isin``.
 
-The number of unique elements depends on the data, so ``unique_*`` compute ``x``
-when they are called and return arrays of concrete shapes; inside ``xp.jit`` that
-is an error. Uniqueness is value equality: every NaN is distinct, ``-0.0`` and
-``0.0`` are one value. The values are gathered from ``x`` at the first
-occurrences, so they stay connected to ``x`` in the graph.
+The number of unique elements depends on the data, so outside ``xp.jit``
+``unique_*`` compute ``x`` when they are called and return arrays of concrete
+shapes; inside it they return arrays of unknown (``None``) length. Uniqueness is
+value equality: every NaN is distinct, ``-0.0`` and ``0.0`` are one value. The
+values are gathered from ``x`` at the first occurrences, so they stay connected to
+``x`` in the graph.
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _dtypes
 from ._array import Array
-from ._builder import apply, cast, concrete, constant_node, node_of, promote_args, scalar_node
+from ._builder import (
+    apply,
+    cast,
+    constant_node,
+    flat_shape,
+    node_of,
+    promote_args,
+    reshape_node,
+    scalar_node,
+    value_if_known,
+)
 from ._errors import located
 from ._indexing_functions import take
-from ._ops import REGISTRY
+from ._ops import REGISTRY, UNIQUE_PARTS, unique_parts
 
 
 class UniqueAllResult(NamedTuple):
@@ -39,7 +49,6 @@ class UniqueInverseResult(NamedTuple):
 
 
 def _index_array(a: np.ndarray) -> Array:
-    a = a.astype(_dtypes.INDEX_DTYPE, copy=False)
     a.setflags(write=False)
     return Array._new(constant_node(a))
 
@@ -47,20 +56,19 @@ def _index_array(a: np.ndarray) -> Array:
 def _unique(x: Any, fname: str) -> tuple[Array, Array, Array, Array]:
     """values, first indices, inverse indices (x's shape) and counts of ``x``."""
     node = node_of(x, f"{fname}: x")
-    flat = concrete(node, fname).reshape(-1)
-    order = np.argsort(flat, kind="stable")
-    ordered = flat[order]
-    # NOTE: ``!=`` makes every NaN (and complex value with a NaN part) a new value.
-    new = np.ones(flat.size, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    inverse = np.empty(flat.size, dtype=_dtypes.INDEX_DTYPE)
-    inverse[order] = np.cumsum(new) - 1
-    counts = np.diff(np.append(starts, flat.size))
-    indices = _index_array(order[starts])
-    values = take(Array._new(node), indices)
+    flat_node = reshape_node(node, flat_shape(node.shape))
+    value = value_if_known(node)
+    if value is None:
+        op = REGISTRY["unique"]
+        indices, inverse, counts = (apply(op, (flat_node,), part=p) for p in UNIQUE_PARTS)
+        inverse = Array._new(reshape_node(inverse._node, node.shape))
+        return take(Array._new(flat_node), indices), indices, inverse, counts
+    flat = value.reshape(-1)
+    first, inverse, counts = unique_parts(flat)
+    indices = _index_array(first)
+    values = take(Array._new(flat_node), indices)
     if values._node.value is None and node.value is not None:
-        kept = flat[order[starts]]
+        kept = flat[first]
         kept.setflags(write=False)
         values._node.value = kept
     return values, indices, _index_array(inverse.reshape(node.shape)), _index_array(counts)

@@ -75,11 +75,17 @@ def min(x: Any, /, *, axis: Any = None, keepdims: builtins.bool = False) -> Arra
     return reduce("min", x, axis, keepdims)
 
 
-def _count(node, axis: Any, fname: str) -> int:
-    return math.prod(node.shape[a] for a in normalize_axes(axis, node.ndim, fname))
+def _count(node, axis: Any, fname: str) -> int | Array:
+    """How many elements each result reduces: an int, or inside ``xp.jit`` over an axis
+    of unknown size, a 0-d index array read when the program runs."""
+    axes = normalize_axes(axis, node.ndim, fname)
+    sizes = [node.shape[a] for a in axes]
+    if None not in sizes:
+        return math.prod(sizes)
+    return apply(REGISTRY["size_of"], (node,), axes=axes, dtype=_dtypes.INDEX_DTYPE)
 
 
-def _divide_by_count(total: Array, count: float) -> Array:
+def _divide_by_count(total: Array, count: int | float | Array) -> Array:
     """``total / count`` as NumPy's mean does it: divided in double precision.
 
     NumPy divides by its count as an ``intp``, which promotes float32 and complex64
@@ -88,7 +94,11 @@ def _divide_by_count(total: Array, count: float) -> Array:
     wide = {_dtypes.float32: _dtypes.float64, _dtypes.complex64: _dtypes.complex128}
     dtype = total.dtype
     work = wide.get(dtype, dtype)
-    quotient = Array._new(cast(total._node, work)) / Array._new(scalar_node(count, work))
+    if isinstance(count, Array):
+        divisor = cast(count._node, work)
+    else:
+        divisor = scalar_node(count, work)
+    quotient = Array._new(cast(total._node, work)) / Array._new(divisor)
     return Array._new(cast(quotient._node, dtype))
 
 
@@ -126,6 +136,9 @@ def _variance(x: Any, axis: Any, correction: Any, keepdims: builtins.bool, fname
     else:
         sq = d * d
     total = reduce("sum", sq, axis, keepdims)
+    if isinstance(n, Array):
+        n = Array._new(cast(n._node, _dtypes.float64))
+        return _divide_by_count(total, elementwise("maximum", n - correction, 0.0))
     return _divide_by_count(total, builtins.max(n - correction, 0))
 
 

@@ -301,6 +301,7 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
             ok = (
                 node.value is None
                 and node.op.kind == "elementwise"
+                and None not in node.shape  # kernels are built for sizes known when tracing
                 and c_kernels.expression(node, ["x"] * len(node.inputs)) is not None
             )
             expressible[node] = ok

@@ -24,7 +24,7 @@ def supported(node: Node) -> bool:
         return False
     x = node.inputs[0]
     params = dict(node.attrs)
-    if x.ndim == 0 or len(params["axes"]) != 1:
+    if x.ndim == 0 or None in x.shape or len(params["axes"]) != 1:
         return False
     if x.dtype not in C_TYPES or node.dtype not in C_TYPES:
         return False

@@ -89,7 +89,7 @@ def _evaluate_large(roots: Sequence[Node]) -> tuple[list[np.ndarray], bool]:
             env[node] = value
             for i in inputs:
                 # NOTE: only large values are worth the bookkeeping of releasing them early.
-                if i.size >= _RELEASE_MIN_SIZE:
+                if _large(i):
                     left = uses[i] - 1
                     if left:
                         uses[i] = left
@@ -120,21 +120,33 @@ def _evaluate_small(node: Node, env: dict, depth: int) -> np.ndarray:
         return value
     value = env.get(node)
     if value is None:
-        if depth > _MAX_DEPTH or node.size >= _RELEASE_MIN_SIZE:
+        if depth > _MAX_DEPTH or _large(node):
             raise _LargeGraph
         args = [_evaluate_small(i, env, depth + 1) for i in node.inputs]
         value = env[node] = run_node(node, args)
     return value
 
 
+def _large(node: Node) -> bool:
+    """Whether ``node``'s value is worth releasing early (a size unknown while tracing is
+    read only by a traced graph, which never gets this far: its inputs have no value)."""
+    return node.size is not None and node.size >= _RELEASE_MIN_SIZE
+
+
 def run_node(node: Node, args: list[np.ndarray]) -> np.ndarray:
-    """One node's value from its inputs' values, checked against its declaration."""
+    """One node's value from its inputs' values, checked against its declaration.
+
+    A dimension declared unknown (``None``, a data-dependent size inside ``xp.jit``)
+    takes the size the value has.
+    """
     op = node.op
     try:
         value = None
         kind = op.kind
         if kind == "elementwise":
-            if node.size >= _COMPACT_MIN_SIZE:
+            if node.size is None:
+                _check_unknown_sizes(node, args)
+            elif node.size >= _COMPACT_MIN_SIZE:
                 value = _compact(node, args)
         elif kind in _ORDER_SENSITIVE:
             args = [_expanded(a) for a in args]
@@ -144,11 +156,40 @@ def run_node(node: Node, args: list[np.ndarray]) -> np.ndarray:
         raise relocate(e, node.loc, op.name) from e
     if type(value) is not np.ndarray:
         value = np.asarray(value)
-    if (value.dtype is not node.dtype and value.dtype != node.dtype) or (value.shape != node.shape):
+    if (value.dtype is not node.dtype and value.dtype != node.dtype) or (
+        value.shape != node.shape and not _fits(value.shape, node.shape)
+    ):
         raise InternalError(
             f"op {op.name} produced {value.shape} {value.dtype}, declared {node.shape} {node.dtype}"
         )
     return value
+
+
+def _fits(shape: tuple[int, ...], declared: tuple[int | None, ...]) -> bool:
+    return len(shape) == len(declared) and all(d is None or d == n for n, d in zip(shape, declared))
+
+
+def _check_unknown_sizes(node: Node, args: list[np.ndarray]) -> None:
+    """``ValueError`` unless the operands agree along each axis of unknown size.
+
+    Such a size never broadcasts from 1 when the program runs (only a size known to be
+    1 does), so gradients sum over exactly the axes that tracing saw broadcast.
+    """
+    ndim = node.ndim
+    for axis, d in enumerate(node.shape):
+        if d is not None:
+            continue
+        sizes = {
+            a.shape[k]
+            for i, a in zip(node.inputs, args)
+            if (k := axis - ndim + i.ndim) >= 0 and i.shape[k] != 1
+        }
+        if len(sizes) > 1:
+            raise ValueError(
+                f"operands of sizes {sorted(sizes)} along axis {axis}, whose size depends on "
+                "array values: such sizes must be equal when the program runs (a data-dependent "
+                "size never broadcasts), e.g. two arrays selected by different masks"
+            )
 
 
 _COMPACT_MIN_SIZE = 4096

@@ -87,14 +87,14 @@ def backward(
         g, mask = (ct.value, ct.mask) if isinstance(ct, Masked) else (ct, None)
         broadcasting = node.op.kind == "elementwise" or node.op.name == "broadcast_to"
         if not broadcasting and node.op.name not in _TAKE_LAZY:
-            g = _broadcast(g, node.shape)
+            g = _broadcast(g, node)
         grads = rule(g, Array._new(node), *(Array._new(i) for i in node.inputs), **node.params)
         for inp, gi in zip(node.inputs, grads):
             if gi is None or inp not in live or not _dtypes.is_floating(inp.dtype):
                 continue
             if mask is not None and node.op.kind == "elementwise":
                 gi = _masked(gi, mask)
-            _accumulate(pending, inp, _fit(gi, inp, node.shape if broadcasting else None))
+            _accumulate(pending, inp, _fit(gi, inp, node if broadcasting else None))
     return [_full(pending.get(n), n) for n in wrt]
 
 
@@ -204,23 +204,29 @@ def _masked(g: Array | Masked, mask: Array) -> Masked:
     return Masked(elementwise("where", mask, g, 0), mask)
 
 
-def _broadcast(g: Array, shape: tuple[int, ...]) -> Array:
-    """A lazily broadcast cotangent made full."""
-    return g if g.shape == shape else Array._new(broadcast_node(g._node, shape))
+def _broadcast(g: Array, node: Node) -> Array:
+    """A lazily broadcast cotangent made full: of ``node``'s shape, sizes unknown while
+    tracing included."""
+    if g.shape == node.shape:
+        return g
+    return Array._new(broadcast_node(g._node, node.shape, like=node))
 
 
 def _full(g: Array | Masked | None, node: Node) -> Array | None:
-    return None if g is None else _broadcast(_unmasked(g), node.shape)
+    return None if g is None else _broadcast(_unmasked(g), node)
 
 
-def _fit(g: Array | Masked, node: Node, virtual: tuple[int, ...] | None) -> Array | Masked:
+def _fit(g: Array | Masked, node: Node, out: Node | None) -> Array | Masked:
     """The cotangent of ``node`` from ``g``, a rule's result that stands for its broadcast
-    to ``virtual`` (the op's output shape for elementwise ops; else ``node``'s shape or
-    larger): summed over the axes ``node`` was broadcast along, in ``node``'s dtype."""
+    to ``out``'s shape (given for elementwise ops; else ``node``'s shape or larger):
+    summed over the axes ``node`` was broadcast along, in ``node``'s dtype."""
     value = g.value if isinstance(g, Masked) else g
-    if virtual is None:
-        virtual = broadcast_shapes(value.shape, node.shape)
+    virtual = broadcast_shapes(value.shape, node.shape) if out is None else out.shape
     if virtual != node.shape:
+        if out is not None and None in virtual and value.shape != virtual:
+            # NOTE: how many elements a lazily broadcast g stands for along an axis of
+            # unknown size is known only at run time: broadcast it for real.
+            value = _broadcast(value, out)
         reduced = reduce_to(value, virtual, node.shape)
         if reduced is not value:
             g = value = reduced  # the mask had the broadcast shape

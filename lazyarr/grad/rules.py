@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import _dtypes
 from .._array import Array
-from .._builder import apply, cast, elementwise, reshape_node, scalar_node
+from .._builder import apply, broadcast_node, cast, elementwise, reshape_node, scalar_node
 from .._creation_functions import arange, full, zeros
 from .._elementwise_functions import (
     conj,
@@ -253,12 +253,12 @@ def _cumulative_prod(g, y, x, *, axis, include_initial, dtype):
 
 # ----------------------------------------------------------------------------- shape ops
 def _reshape(g, y, x, *, shape):
-    return (reshape(g, x.shape),)
+    return (Array._new(reshape_node(g._node, x.shape)),)
 
 
-def _broadcast_to(g, y, x, *, shape):
+def _broadcast_to(g, y, x, *like, shape):
     # ``backward`` sums it down, as for an elementwise op (g may be lazily broadcast).
-    return (g,)
+    return (g, *(None,) * len(like))
 
 
 def _permute_dims(g, y, x, *, axes):
@@ -269,6 +269,10 @@ def _permute_dims(g, y, x, *, axes):
 
 
 def _slice(g, y, x, *, slices):
+    if x.size is None:  # bounds as written on axes of unknown size: write g into zeros
+        zeros = broadcast_node(scalar_node(0, g.dtype), x.shape, like=x._node)
+        key = tuple(("s", *s) for s in slices)
+        return (apply(REGISTRY["setitem"], (zeros, g._node), key=key),)
     for axis, (start, _, step) in enumerate(slices):
         g = _unslice_axis(g, axis, x.shape[axis], start, step)
     return (g,)
@@ -530,6 +534,10 @@ NOT_DIFFERENTIABLE = {
             "argsort",
             "isin",
             "searchsorted",
+            "nonzero",
+            "unique",
+            "repeat_index",
+            "size_of",
         ],
         _BOOLEAN_OR_INTEGER,
     ),
