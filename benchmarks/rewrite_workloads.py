@@ -1,11 +1,12 @@
 """What the rewrites buy: speed of the forms they choose, and finite answers where NumPy's overflow.
 
 Every workload is written once, naively (``x**10``, ``exp(x) / sum(exp(x))``,
-``log(softmax(z))[arange(n), y]``), and lazyarr's rewrites pick the form that runs
-(a multiplication chain, a max-shifted softmax, the logarithms of the n picked
-entries only). NumPy and the peers (numexpr, JAX's ``jax.jit``, PyTensor, where they
-import) run the same expression side by side in the same process; NumPy runs the
-max-shifted form where the naive one would overflow, as a NumPy user must write it.
+``log(softmax(z))[arange(n), y]``, ``alpha * (A @ B) + beta * C``), and lazyarr's
+rewrites pick the form that runs (a multiplication chain, a max-shifted softmax, the
+logarithms of the n picked entries only, one GEMM). NumPy and the peers (numexpr,
+JAX's ``jax.jit``, PyTensor, where they import) run the same expression side by side
+in the same process; NumPy runs the max-shifted form where the naive one would
+overflow, as a NumPy user must write it.
 Times are medians of repeats after a warm-up; ratios are NumPy's time over each one's.
 
     python benchmarks/rewrite_workloads.py                # default threads
@@ -182,6 +183,43 @@ def softmax_xent(shape: tuple[int, int]) -> dict:
     return runners
 
 
+def gemm(n: int) -> dict:
+    """``alpha * (A.T @ B) + beta * C``: lazyarr makes it one BLAS GEMM (the transpose
+    read in place, ``beta * C`` accumulated into the result); NumPy makes three passes
+    over the result after its own GEMM."""
+    rng = np.random.default_rng(0)
+    A, B, C = (rng.standard_normal((n, n)) for _ in range(3))
+
+    def f(A, B, C):
+        return 0.5 * (A.T @ B) - 2.0 * C
+
+    runners = {"NumPy": lambda: f(A, B, C)}
+    lz = xp.jit(f)
+    runners["lazyarr"] = lambda: lz(A, B, C)
+    if jax is not None:
+        jf, ja = jax.jit(f), [jnp.asarray(a) for a in (A, B, C)]
+        runners["JAX"] = lambda: jf(*ja).block_until_ready()
+    if pytensor is not None:
+        sa, sb, sc = pt.dmatrix("A"), pt.dmatrix("B"), pt.dmatrix("C")
+        pf = pytensor.function([sa, sb, sc], f(sa, sb, sc))
+        runners["PyTensor"] = lambda: pf(A, B, C)
+    return runners
+
+
+def gemv(n: int) -> dict:
+    """``X.T @ v``: NumPy's matmul, which lazyarr keeps, calls BLAS's GEMV with the
+    transpose flag; a transposed copy first (what a library that copies would do)
+    costs more than the product."""
+    rng = np.random.default_rng(0)
+    X, v = rng.standard_normal((n, n)), rng.standard_normal(n)
+    lz = xp.jit(lambda X, v: X.T @ v)
+    return {
+        "NumPy": lambda: X.T @ v,
+        "lazyarr": lambda: lz(X, v),
+        "  copy, then": lambda: np.ascontiguousarray(X.T) @ v,
+    }
+
+
 # ----------------------------------------------------------------------------- stability
 def _softplus_exact(v: float) -> float:
     return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
@@ -277,7 +315,7 @@ def report(title: str, runners: dict, repeats: int) -> None:
 
 def main() -> None:
     args = ARGS
-    only = set(args.only) if args.only else set(range(1, 8))
+    only = set(args.only) if args.only else set(range(1, 10))
     peers = [
         name
         for name, mod in (("numexpr", ne), ("JAX", jax), ("PyTensor", pytensor))
@@ -318,6 +356,10 @@ def main() -> None:
         elif number == 7:
             print("7. stability: values at x = +-1000")
             stability()
+        elif number == 8:
+            report("8. 0.5 * (A.T @ B) - 2.0 * C, 1000 x 1000 float64", gemm(1000), r)
+        elif number == 9:
+            report("9. X.T @ v, X 4000 x 4000 float64", gemv(4000), r)
         print()
     print(f"after: {machine_load()}")
 

@@ -954,5 +954,24 @@ _declare(Op("hfft", _fft_infer(False, False), _hfft_impl(np.fft.hfft, False), ki
 _declare(Op("ihfft", _fft_infer(True, True), _hfft_impl(np.fft.ihfft, True), kind="linalg"))
 
 
+# ``alpha * (a @ b)``, plus ``beta * c`` where a third operand ``c`` (broadcast to the
+# result) is given: the BLAS GEMM of 2-D float matrices, formed by the specialize
+# rewrites only (after grad has run). This NumPy form is the reference; compile/blas.py
+# installs as the impl a direct BLAS call, which reads transposed operands in place.
+def _gemm_impl(a, b, *c, alpha, beta=None):
+    out = alpha * np.matmul(a, b)
+    return out + beta * c[0] if c else out
+
+
+_declare(
+    Op(
+        "gemm",
+        lambda inputs, **params: ((inputs[0].shape[0], inputs[1].shape[1]), inputs[0].dtype),
+        _gemm_impl,
+        kind="linalg",
+    )
+)
+
+
 def all_ops() -> list[Op]:
     return list(REGISTRY.values())

@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._dtypes import is_floating
 from .._graph import Node
+from . import blas
 from .patterns import Const, Op, Rule, Var, clients, literal, make, readers, scalar_value
 
 x = Var("x")
@@ -114,11 +117,15 @@ def _stable_softmax(e: dict) -> Node | None:
     s = dict(e["s"].attrs)
     if _shifted(e["x"]) or s.get("dtype") is not None:
         return None
-    shift = _max_shift(e["x"], s["axes"])
+    return _softmax(e["x"], s["axes"])
+
+
+def _softmax(x: Node, axes: tuple[int, ...]) -> Node | None:
+    shift = _max_shift(x, axes)
     if shift is None:
         return None
-    numerator = make("exp", make("subtract", e["x"], shift))
-    return make("divide", numerator, make("sum", numerator, axes=s["axes"], keepdims=True))
+    numerator = make("exp", make("subtract", x, shift))
+    return make("divide", numerator, make("sum", numerator, axes=axes, keepdims=True))
 
 
 def _log_softmax(e: dict) -> Node | None:
@@ -168,6 +175,52 @@ def _logsumexp_through_views(e: dict) -> Node | None:
     params = s.params
     lse = _logsumexp(_views_applied(x, inner), params["axes"], params["keepdims"])
     return None if lse is None else _views_applied(lse, outer)
+
+
+def _summed_axes(numerator: Node, denominator: Node) -> tuple[int, ...] | None:
+    """The axes of ``numerator`` that ``denominator``, broadcast against it, sums it over
+    (as ``sum(numerator, axes, keepdims=True)`` would): a sum of a transpose of
+    ``numerator``, its result reshaped by adding or removing unit axes, or not kept
+    where the broadcast lines it up (``e / sum(e, axis=0)``); None for anything else."""
+    s, outer = _under_views(denominator)
+    if s.op.name != "sum" or s.value is not None or s.params.get("dtype") is not None:
+        return None
+    if any(v.op.name != "reshape" for v in outer):
+        return None
+    inner, views = _under_views(s.inputs[0])
+    if inner is not numerator or any(v.op.name != "permute_dims" for v in views):
+        return None
+    order = tuple(range(numerator.ndim))
+    for view in reversed(views):  # the numerator's axis at each axis of the sum's input
+        order = tuple(order[a] for a in view.params["axes"])
+    summed = s.params["axes"]
+    kept = [order[a] for a in range(len(order)) if a not in summed]
+    if kept != sorted(kept) or denominator.ndim > numerator.ndim:
+        return None
+    axes = tuple(sorted(order[a] for a in summed))
+    want = tuple(1 if a in axes else d for a, d in enumerate(numerator.shape))
+    lead = numerator.ndim - denominator.ndim
+    if (1,) * lead + denominator.shape != want:
+        return None
+    if [d for d in denominator.shape if d != 1] != [d for d in s.shape if d != 1]:
+        return None
+    return axes
+
+
+def _softmax_through_views(e: dict) -> Node | None:
+    """``exp(x) / d``, ``d`` the sum of ``exp(x)`` written through views or unkept
+    (``_summed_axes``), as ``exp(x) / sum(exp(x), axes, keepdims=True)``, max-shifted
+    where ``x`` is not already: then the softmax and log-softmax rules see it."""
+    d = e["d"]
+    if d.op.name == "sum" and d.params["keepdims"] and d.inputs[0] is e["e"]:
+        return None  # as the softmax rules read it
+    axes = _summed_axes(e["e"], d)
+    if axes is None:
+        return None
+    stable = None if _shifted(e["x"]) else _softmax(e["x"], axes)
+    if stable is not None:
+        return stable
+    return make("divide", e["e"], make("sum", e["e"], axes=axes, keepdims=True))
 
 
 # ----------------------------------------------------------------------------- sigmoid
@@ -317,6 +370,11 @@ def _index_first(e: dict) -> Node | None:
     broadcast to ``f``'s shape, through the elementwise nodes only the index reads:
     ``log(p)[arange(n), y]`` computes n logarithms instead of all of ``p``'s.
 
+    Reshapes and transposes between the index and ``f`` (``f(a, b).T[idx]``) apply to
+    each operand before it is indexed: elementwise work commutes with them. An operand
+    broadcast to ``f``'s shape is transposed as a view, but would be copied whole by a
+    reshape, so the rule declines there.
+
     Each operand is indexed with the same indices in the same shape as ``f(a, b)``
     was, so an index out of range raises as before; a 0-d operand is left as it is,
     and a slice takes of a broadcast operand only its own axes. Indexing several
@@ -324,8 +382,9 @@ def _index_first(e: dict) -> Node | None:
     the work saved outweighs them (``_gain``), and through a node other loops read
     too only where that saves more again (``x - max(x)`` of a log-softmax, which the
     exp-and-sum loop then computes without storing it)."""
-    index, top = e["i"], e["e"]
-    if clients(top) != 1 or index.size >= top.size:
+    index = e["i"]
+    top, views = _under_views(e["e"])
+    if any(clients(n) != 1 for n in (*views, top)) or index.size >= top.size:
         return None
     moved, shared = _lifted(top, index)
     alone = _gain(moved, set(), index)
@@ -334,9 +393,14 @@ def _index_first(e: dict) -> Node | None:
     elif alone <= 0:
         return None
     shape, rest, params = top.shape, e["rest"], index.params
+    if any(v.op.name == "reshape" for v in views) and any(
+        i.shape != shape and not _kept(i, index) for n in moved for i in n.inputs if i not in moved
+    ):
+        return None
     done: dict[Node, Node] = {}
 
     def indexed(node: Node) -> Node:
+        node = _views_applied(node, views)
         if index.op.name == "slice":
             return make("slice", node, **params)
         return make(index.op.name, node, *rest, **params)
@@ -348,7 +412,7 @@ def _index_first(e: dict) -> Node | None:
             return pushed(node)
         if node.shape == shape:
             return indexed(node)
-        if index.op.name == "slice":
+        if index.op.name == "slice" and not views:
             lead = len(shape) - node.ndim
             own = tuple(
                 s if d == shape[lead + a] else (0, 1, 1)
@@ -364,6 +428,81 @@ def _index_first(e: dict) -> Node | None:
         return done[node]
 
     return pushed(top)
+
+
+# ----------------------------------------------------------------------------- BLAS
+def _factor(node: Node, like: Node) -> float | None:
+    """The value of ``node``, a factor in the product ``like``, where BLAS can take it:
+    a constant of one value in ``like``'s dtype, finite and nonzero (``0 * x`` is NaN
+    where ``x`` is not finite, but BLAS would not read ``x`` at all); None otherwise."""
+    if node.dtype != like.dtype or like.dtype not in blas.DTYPES:
+        return None
+    v = scalar_value(node)
+    return None if v is None or not np.isfinite(v) or v == 0 else float(v)
+
+
+def _product(node: Node) -> tuple[Node, Node, float] | None:
+    """``node`` as ``alpha * (a @ b)``: a product of 2-D float matrices, or a ``gemm``
+    without a ``c``, that nothing else reads. A product with a 1-D operand is left to
+    ``matmul``, which hands it to BLAS's GEMV as it is (transposed or not): its result,
+    reshaped to a vector, is small beside the product, and so is a pass adding to it."""
+    if node.dtype not in blas.DTYPES or clients(node) != 1 or node.value is not None:
+        return None
+    if node.op.name == "matmul" and node.ndim == 2:
+        return node.inputs[0], node.inputs[1], 1.0
+    if node.op.name == "gemm" and len(node.inputs) == 2:
+        return node.inputs[0], node.inputs[1], node.params["alpha"]
+    return None
+
+
+def _gemm(like: Node, a: Node, b: Node, alpha: float, *c: Node, beta: float = 1.0) -> Node | None:
+    """``gemm(a, b, *c)``, or None where a factor leaves ``like``'s finite nonzero range."""
+    factors = np.array([alpha, beta], like.dtype)
+    if not np.all(np.isfinite(factors)) or not np.all(factors):
+        return None
+    alpha, beta = map(float, factors)
+    return make("gemm", a, b, *c, alpha=alpha, **({"beta": beta} if c else {}))
+
+
+def _scaled_gemm(e: dict) -> Node | None:
+    """``k * (a @ b)`` and ``-(a @ b)`` as ``gemm(a, b, alpha=k)``: BLAS scales the
+    products as it stores them."""
+    node = e["s"]
+    if node.op.name == "negative":
+        pairs = [(-1.0, e["x"])]
+    else:
+        pairs = [(_factor(e["x"], node), e["y"]), (_factor(e["y"], node), e["x"])]
+    for k, p in pairs:
+        found = _product(p)
+        if k is not None and found is not None and p.shape == node.shape:
+            a, b, alpha = found
+            return _gemm(node, a, b, alpha * k)
+    return None
+
+
+def _accumulating_gemm(e: dict) -> Node | None:
+    """``p + c``, ``p - c``, ``c - p`` and each with ``k * c``, ``p`` a product
+    (``_product``) of the result's shape, as one ``gemm``: ``c`` (broadcast) is copied
+    into the result, which BLAS scales and accumulates the products into. A ``k * c``
+    read elsewhere too is ``c``."""
+    node = e["s"]
+    minus = -1.0 if node.op.name == "subtract" else 1.0
+    for p, c, sign_p, sign_c in ((e["x"], e["y"], 1.0, minus), (e["y"], e["x"], minus, 1.0)):
+        found = _product(p)
+        if found is None or c is p or p.shape != node.shape:  # c is p: two products
+            continue
+        if not c.dtype == p.dtype == node.dtype:
+            continue
+        beta = sign_c
+        if c.op.name == "multiply" and clients(c) == 1:
+            for k, term in (c.inputs, c.inputs[::-1]):
+                factor = _factor(k, c)
+                if factor is not None and term.dtype == c.dtype and term.shape == c.shape:
+                    c, beta = term, beta * factor
+                    break
+        a, b, alpha = found
+        return _gemm(node, a, b, alpha * sign_p, c, beta=beta)
+    return None
 
 
 # The logistic sigmoid as users write it: 1 / (1 + exp(a)) is sigmoid(-a).
@@ -409,6 +548,7 @@ STABILIZE = (
     Rule("logsumexp", Op("log", Op("sum", Op("exp", fx), name_as="s")), _stable_logsumexp),
     Rule("logsumexp_through_views", Op("log", Op(("sum", *_VIEWS), x, name_as="v")), _logsumexp_through_views),
     Rule("softmax_max_shift", Op("divide", Op("exp", fx, name_as="e"), Op("sum", Var("e"), name_as="s", keepdims=True)), _stable_softmax),
+    Rule("softmax_through_views", Op("divide", Op("exp", fx, name_as="e"), Var("d")), _softmax_through_views),
 )  # fmt: skip
 
 # The second round: the sigmoids no rule of the first built on.
@@ -460,12 +600,15 @@ SPECIALIZE = (
     Rule("pow_half", Op("pow", fx, Const(0.5)), lambda e: make("sqrt", e["x"])),
     Rule("pow_minus_one", Op("pow", fx, Const(-1)), lambda e: make("reciprocal", e["x"])),
     Rule("pow_integer", Op("pow", x, Var("n")), _power_chain),
+    Rule("gemm_scale", Op("multiply", x, y, name_as="s"), _scaled_gemm),
+    Rule("gemm_negate", Op("negative", x, name_as="s"), _scaled_gemm),
+    Rule("gemm", Op(("add", "subtract"), x, y, name_as="s"), _accumulating_gemm),
     Rule("flat_full_reduction", Op(("sum", "prod", "max", "min"), Var("x", where=lambda n: n.op.kind == "elementwise"), name_as="r"), _flat_full_reduction),
 )  # fmt: skip
 
 # The second round, on the elementwise work the first settled: indexing ahead of it.
 SPECIALIZE_INDEXING = (
-    Rule("index_pushdown", Op(_INDEXING, Var("e", where=_liftable), rest="rest", name_as="i"), _index_first),
+    Rule("index_pushdown", Op(_INDEXING, Var("e", where=lambda n: _liftable(_under_views(n)[0])), rest="rest", name_as="i"), _index_first),
 )  # fmt: skip
 
 

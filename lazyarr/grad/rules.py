@@ -542,6 +542,8 @@ NOT_DIFFERENTIABLE = {
         _BOOLEAN_OR_INTEGER,
     ),
     **dict.fromkeys(["constant", "input", "iota"], _LEAF),
+    # Formed only by the specialize rewrites, which run after grad has built its graph.
+    "gemm": NotDifferentiable("formed by the rewrites after differentiation"),
 }
 
 

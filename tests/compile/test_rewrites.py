@@ -569,6 +569,129 @@ def test_logsumexp_through_reshapes_and_transposes(f, want, rule):
     np.testing.assert_array_equal(np.asarray(xp.jit(f)(all_minus_inf)), f(all_minus_inf))
 
 
+def _log_softmax_ref(a, axis):
+    shifted = a - a.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _over(x, d):
+    """``e / d`` and its logarithm for ``e = exp(x)``, ``d`` built from ``e``."""
+    e = xp.exp(x)
+    return e / d(e)
+
+
+@pytest.mark.parametrize(
+    "d, x, axis",
+    [
+        (lambda e: xp.sum(e, axis=1)[:, None], lambda x: x, 1),
+        (lambda e: xp.reshape(xp.sum(e, axis=1), (4, 1)), lambda x: x, 1),
+        (lambda e: xp.sum(e, axis=0), lambda x: x, 0),
+        (lambda e: xp.sum(e.T, axis=0)[:, None], lambda x: x, 1),
+        (lambda e: xp.sum(e), lambda x: x, (0, 1)),
+        (lambda e: xp.sum(e, axis=0), lambda x: x - xp.max(x, axis=0), 0),  # shifted already
+    ],
+)  # fmt: skip
+def test_softmax_and_log_softmax_through_reshapes_and_transposes(d, x, axis):
+    """A sum not kept, kept by a reshape or a ``[:, None]``, or of a transpose: still the
+    softmax's, max-shifted; and its logarithm a log-softmax."""
+    a = RNG.standard_normal((4, 6)) * 800
+    softmax = lambda v: _over(x(v), d)  # noqa: E731
+    log_softmax = lambda v: xp.log(softmax(v))  # noqa: E731
+    assert "softmax_through_views" in rules_fired(softmax, a)
+    assert {"softmax_through_views", "log_softmax"} <= set(rules_fired(log_softmax, a))
+    want = _log_softmax_ref(a, axis)
+    for run in (xp.jit(log_softmax), lambda v: log_softmax(xp.asarray(v))):  # and eager
+        np.testing.assert_allclose(np.asarray(run(a)), want, rtol=1e-14)
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    want = e / e.sum(axis=axis, keepdims=True)
+    np.testing.assert_allclose(np.asarray(xp.jit(softmax)(a)), want, rtol=1e-14)
+
+
+def test_softmax_of_a_transpose_or_a_reshape_is_the_softmax_rule_s():
+    a = RNG.standard_normal((4, 6)) * 800
+
+    def on_transpose(x):
+        e = xp.exp(x.T)
+        return xp.log(e / xp.sum(e, axis=0, keepdims=True))
+
+    def on_reshape(x):
+        e = xp.exp(xp.reshape(x, (8, 3)))
+        return xp.log(e / xp.sum(e, axis=1, keepdims=True))
+
+    cases = ((on_transpose, a.T, 0), (on_reshape, a.reshape(8, 3), 1))
+    for f, viewed, axis in cases:
+        want = _log_softmax_ref(viewed, axis)
+        assert {"softmax_max_shift", "log_softmax"} <= set(rules_fired(f, a))
+        np.testing.assert_allclose(np.asarray(xp.jit(f)(a)), want, rtol=1e-14)
+
+
+def test_a_sum_that_broadcasts_along_other_axes_is_no_softmax():
+    """``e / sum(e, axis=1)`` of a square ``e`` divides column j by row j's sum."""
+    b = RNG.standard_normal((5, 5))
+    f = lambda x: _over(x, lambda e: xp.sum(e, axis=1))  # noqa: E731
+    assert rules_fired(f, b) == []
+    np.testing.assert_allclose(np.asarray(xp.jit(f)(b)), np.exp(b) / np.exp(b).sum(1), rtol=1e-15)
+
+
+ROW = RNG.choice(SPECIAL, 200)
+
+
+@pytest.mark.parametrize(
+    "f, shape",
+    [
+        (lambda a, y: (a * 2.0 - 1.0).T[xp.arange(200), y], "float64[200]"),
+        (lambda a, y: (xp.exp(a) * ROW).T[xp.arange(200), y], "float64[200]"),  # broadcast
+        (lambda a, y: xp.exp(a - 1.0).T[3:10, ::7], "float64[7, 43]"),
+        (lambda a, y: xp.take(xp.reshape(xp.exp(a) * 3.0, (60000,)), y * 7), "float64[200]"),
+        (lambda a, y: xp.reshape(xp.exp(a) - 1.0, (600, 100))[5], "float64[1, 100]"),
+        (lambda a, y: xp.reshape(xp.exp(a).T, (100, 600))[y % 100, y], "float64[200]"),
+    ],
+)  # fmt: skip
+def test_the_index_moves_ahead_of_elementwise_work_through_reshapes_and_transposes(f, shape):
+    """``f(a, b).T[idx]`` is ``f(a.T[idx], b'.T[idx])``: elementwise work commutes with
+    views, so each operand is viewed as the result was, then indexed."""
+    a = RNG.choice(SPECIAL, (300, 200))
+    y = RNG.integers(0, 300, 200)
+    assert "index_pushdown" in rules_fired(f, a, y)
+    on, off, got, want = pushed_and_not(f, a, y)
+    views = ("reshape", "permute_dims", "broadcast_to", "gather", "take", "slice")
+
+    def work(lowered):  # the shapes of the floating-point work computed
+        done = computed(lowered).items()
+        return {s for op, shapes in done if op not in views for s in shapes if s[0] == "f"}
+
+    assert work(on) == {shape} and shape not in work(off)
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_a_reshape_of_a_broadcast_operand_keeps_the_index_where_it_is():
+    """Reshaping ``b`` broadcast to the whole shape would copy the whole: not moved."""
+    a, row = RNG.standard_normal((300, 200)), RNG.standard_normal(200)
+
+    def f(a):
+        return xp.take(xp.reshape(xp.exp(a) * row, (60000,)), xp.asarray([5, 7]))
+
+    assert "index_pushdown" not in rules_fired(f, a)
+    np.testing.assert_allclose(np.asarray(xp.jit(f)(a)), (np.exp(a) * row).reshape(-1)[[5, 7]])
+
+
+def test_a_log_softmax_of_a_transpose_is_picked_before_it_is_computed_whole():
+    z = RNG.standard_normal((200, 1000))
+    y = RNG.integers(0, 1000, 200)
+
+    def xent(z, y):
+        e = xp.exp(z.T)
+        return -xp.mean(xp.log(e / xp.sum(e, axis=0, keepdims=True)).T[xp.arange(200), y])
+
+    on, off, got, want = pushed_and_not(xent, z, y)
+    assert "index_pushdown" in rules_fired(xent, z, y)
+    whole = "float64[1000, 200]"
+    assert computed(on)["subtract"].count(whole) < computed(off)["subtract"].count(whole)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
 # ----------------------------------------------------------------------------- sigmoid
 Z = np.array([-1000.0, -745.0, -710.0, -30.0, -1.0, -0.0, 0.0, 1e-300, 1.0, 30.0, 710.0, 1000.0])
 EDGES = np.array([np.inf, -np.inf, np.nan])
