@@ -93,14 +93,25 @@ def compiler() -> tuple[str, str, tuple[str, ...]] | None:
         with open(probe) as f:
             version, _, libs_text = f.read().partition("\n")
         return path, version, tuple(libs_text.split())
+    # NOTE: the version query runs while the first link probe compiles (a cold start
+    # waits for both).
     try:
-        version = subprocess.run(
-            [*path, "--version"], capture_output=True, text=True, timeout=30
-        ).stdout.splitlines()[0]
-    except (OSError, subprocess.SubprocessError, IndexError):
-        version = "unknown"
-    libs = LIBS if _links(path, LIBS) else ("-lm",)
-    if _links(path, libs):
+        asking = subprocess.Popen(
+            [*path, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+    except OSError:
+        asking = None
+    libs = next((libs for libs in (LIBS, ("-lm",)) if _links(path, libs)), None)
+    version = "unknown"
+    if asking is not None:
+        try:
+            version = asking.communicate(timeout=30)[0].splitlines()[0]
+        except subprocess.TimeoutExpired:
+            asking.kill()
+            asking.communicate()
+        except IndexError:
+            pass
+    if libs is not None:
         if probe is not None:
             _write_atomic(probe, version + "\n" + " ".join(libs))
     else:
@@ -164,7 +175,7 @@ def _machine() -> str:
 
 @functools.cache
 def _python_include() -> str | None:
-    """Where Python.h is, if this Python has its headers (needed for API-mode modules)."""
+    """Where Python.h is, if this Python has its headers (needed for the launcher)."""
     include = sysconfig.get_paths().get("include")
     return include if include and os.path.exists(os.path.join(include, "Python.h")) else None
 
@@ -173,17 +184,14 @@ def load(source: str, declarations: Sequence[str]):
     """The loaded library built from ``source`` (from memory, disk, or a compile), with
     ``declarations`` (C signatures) callable.
 
-    Where Python's headers are installed the library is a cffi API-mode extension
-    module: its functions are called without libffi, which halves the cost of a
-    call (about 0.6 µs saved on every kernel launch). Elsewhere it is a plain shared
-    library opened in ABI mode.
+    The library is plain C, opened with cffi in ABI mode: it compiles without
+    Python's headers (about 0.2 s less per build). Its kernels are called through
+    the launcher where one builds (see ``launcher``), else through libffi.
     """
     cc = compiler()
     if cc is None:
         raise CompilerUnavailableError("no C compiler")
     path, version, libs = cc
-    include = _python_include()
-    mode = f"api {importlib.machinery.EXTENSION_SUFFIXES[0]}" if include else "abi"
     key = hashlib.sha256(
         "\n".join(
             [
@@ -194,7 +202,6 @@ def load(source: str, declarations: Sequence[str]):
                 " ".join(FLAGS + tuple(libs)),
                 __version__,
                 _machine(),
-                mode,
             ]
         ).encode()
     ).hexdigest()
@@ -203,26 +210,10 @@ def load(source: str, declarations: Sequence[str]):
         if lib is not None:
             return lib
         cache = DiskCache(config.cache_dir())
-        module = "_lazyarr_" + key[:24]
-        ffi = cffi.FFI()
-        ffi.cdef("".join(d + ";\n" for d in declarations))
-        if include:
-            ffi.set_source(module, source, compiler_verbose=False)
         so = cache.get(key)
         if so is None:
             global compiles
-
-            def build(target: str) -> None:
-                if include:
-                    with tempfile.TemporaryDirectory() as tmp:
-                        wrapper = os.path.join(tmp, module + ".c")
-                        ffi.emit_c_code(wrapper)
-                        with open(wrapper) as f:
-                            _compile(path, libs, f.read(), target, ("-I" + include,))
-                else:
-                    _compile(path, libs, source, target)
-
-            so = cache.put(key, build)
+            so = cache.put(key, lambda target: _compile(path, libs, source, target))
             compiles += 1
             if config.log_compiles():
                 config.log.info(
@@ -231,14 +222,9 @@ def load(source: str, declarations: Sequence[str]):
                     " ".join(path),
                     key[:12],
                 )
-        if include:
-            loader = importlib.machinery.ExtensionFileLoader(module, so)
-            spec = importlib.util.spec_from_file_location(module, so, loader=loader)
-            extension = importlib.util.module_from_spec(spec)
-            loader.exec_module(extension)
-            lib = extension.lib
-        else:
-            lib = ffi.dlopen(so)
+        ffi = cffi.FFI()
+        ffi.cdef("".join(d + ";\n" for d in declarations))
+        lib = ffi.dlopen(so)
         _loaded[key] = lib
         return lib
 
@@ -248,14 +234,14 @@ def _compile(
     libs: Sequence[str],
     source: str,
     target: str,
-    extra: Sequence[str] = (),
+    flags: Sequence[str] = FLAGS,
 ) -> None:
     src = target + ".c"
     with open(src, "w") as f:
         f.write(source)
     try:
         result = subprocess.run(
-            [*path, *FLAGS, *extra, src, "-o", target, *libs],
+            [*path, *flags, src, "-o", target, *libs],
             capture_output=True,
             text=True,
             timeout=600,
@@ -269,10 +255,166 @@ def _compile(
         )
 
 
+# ----------------------------------------------------------------------------- launcher
+LAUNCH_MAX = 64  # pointers a launcher call passes at most (more: the call goes through libffi)
+_LAUNCH_FLAGS = ("-O2", "-fPIC", "-shared")
+
+
+def _launcher_source() -> str:
+    """A CPython extension with one function, ``launch``, that calls a kernel by address.
+
+    ``launch(kernel, ndim, shape, strides, nthreads, parallel_min, writes, out, *arrays)``
+    takes the kernel's, shape's and strides' addresses as ints, then the arrays the
+    kernel's pointer parameters get: ``out``, the reads, the further outputs. It reads
+    the arrays' data pointers from their structs (a cffi ``from_buffer`` per array
+    costs more than the whole call) and raises ValueError, having run nothing, unless
+    every array is a C-contiguous ndarray and the first ``writes`` and the last
+    ``writes - 1`` are writable. The GIL is released while the kernel runs.
+    """
+    head = "int64_t, const int64_t *, const int64_t *, void *, int64_t, int64_t"
+    cases = "".join(
+        f"    case {n}: ((void (*)({head}{', void *' * (n - 1)}))fn)"
+        f"(ndim, shape, strides, p[0], nthreads, parallel_min"
+        f"{''.join(f', p[{i}]' for i in range(1, n))}); break;\n"
+        for n in range(1, LAUNCH_MAX + 1)
+    )
+    return f"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/ndarraytypes.h>
+#include <stdint.h>
+
+static PyTypeObject *ndarray;
+
+static PyObject *launch(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {{
+    void *p[{LAUNCH_MAX}];
+    Py_ssize_t n = nargs - 7;
+    if (n < 1 || n > {LAUNCH_MAX}) {{
+        PyErr_SetString(PyExc_TypeError, "launch: wrong number of arguments");
+        return NULL;
+    }}
+    void *fn = PyLong_AsVoidPtr(args[0]);
+    int64_t ndim = PyLong_AsLongLong(args[1]);
+    const int64_t *shape = PyLong_AsVoidPtr(args[2]);
+    const int64_t *strides = PyLong_AsVoidPtr(args[3]);
+    int64_t nthreads = PyLong_AsLongLong(args[4]);
+    int64_t parallel_min = PyLong_AsLongLong(args[5]);
+    Py_ssize_t writes = PyLong_AsSsize_t(args[6]);
+    if (PyErr_Occurred()) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {{
+        PyObject *a = args[7 + i];
+        if (!PyObject_TypeCheck(a, ndarray)) {{
+            PyErr_SetString(PyExc_ValueError, "launch: not an ndarray");
+            return NULL;
+        }}
+        int flags = PyArray_FLAGS((PyArrayObject *)a);
+        int written = i == 0 || i > n - writes;
+        if (!(flags & NPY_ARRAY_C_CONTIGUOUS) || (written && !(flags & NPY_ARRAY_WRITEABLE))) {{
+            PyErr_SetString(PyExc_ValueError, "launch: not C-contiguous or not writable");
+            return NULL;
+        }}
+        p[i] = PyArray_DATA((PyArrayObject *)a);
+    }}
+    Py_BEGIN_ALLOW_THREADS
+    switch (n) {{
+{cases}    }}
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}}
+
+static PyMethodDef methods[] = {{
+    {{"launch", (PyCFunction)(void (*)(void))launch, METH_FASTCALL, NULL}},
+    {{NULL, NULL, 0, NULL}},
+}};
+
+static struct PyModuleDef module = {{PyModuleDef_HEAD_INIT, "_lazyarr_launch", NULL, -1, methods}};
+
+PyMODINIT_FUNC PyInit__lazyarr_launch(void) {{
+    PyObject *numpy = PyImport_ImportModule("numpy");
+    if (numpy == NULL) return NULL;
+    ndarray = (PyTypeObject *)PyObject_GetAttrString(numpy, "ndarray");
+    Py_DECREF(numpy);
+    if (ndarray == NULL) return NULL;
+    return PyModule_Create(&module);
+}}
+"""
+
+
+_launcher_lock = threading.Lock()
+_launcher_build: list = []  # the thread building the launcher, then its result
+
+
+def start_launcher() -> None:
+    """Build (or find on disk) the launcher in the background: a cold start compiles it
+    while the first kernels compile."""
+    with _launcher_lock:
+        if not _launcher_build:
+            # NOTE: not a daemon: exiting waits for a build rather than leave its files.
+            thread = threading.Thread(target=_build_launcher, name="lazyarr-launcher")
+            _launcher_build.append(thread)
+            thread.start()
+
+
+def launcher() -> Callable | None:
+    """The launcher's ``launch``, or None where it cannot be built (no Python or NumPy
+    headers): kernels are then called through cffi."""
+    start_launcher()
+    _launcher_build[0].join()
+    return _launcher_build[1] if len(_launcher_build) > 1 else None
+
+
+def _build_launcher() -> None:
+    launch = None
+    try:
+        launch = _load_launcher()
+    except Exception as e:  # a launcher is an optimization: without it calls are slower
+        if config.log_compiles():
+            config.log.info("no kernel launcher (%s); calling kernels through cffi", e)
+    _launcher_build.append(launch)
+
+
+def _load_launcher() -> Callable | None:
+    cc = compiler()
+    include = _python_include()
+    numpy_include = np.get_include()
+    if cc is None or include is None:
+        return None
+    if not os.path.exists(os.path.join(numpy_include, "numpy", "ndarraytypes.h")):
+        return None
+    path, version, _ = cc
+    source = _launcher_source()
+    flags = (*_LAUNCH_FLAGS, "-I" + include, "-I" + numpy_include)
+    key = hashlib.sha256(
+        "\n".join(
+            [
+                source,
+                " ".join(path),
+                version,
+                " ".join(_LAUNCH_FLAGS),
+                sys.version,
+                importlib.machinery.EXTENSION_SUFFIXES[0],
+                np.__version__,
+            ]
+        ).encode()
+    ).hexdigest()
+    # NOTE: a subdirectory, so the kernel libraries are the only entries beside the probes.
+    cache = DiskCache(os.path.join(config.cache_dir(), "launcher"))
+    so = cache.get(key) or cache.put(key, lambda target: _compile(path, (), source, target, flags))
+    loader = importlib.machinery.ExtensionFileLoader("_lazyarr_launch", so)
+    spec = importlib.util.spec_from_file_location("_lazyarr_launch", so, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module.launch
+
+
 # ----------------------------------------------------------------------------- partitioning
 def partitioner() -> Callable | None:
     """The kernel partitioner for the jit, or None when no compiler is usable."""
-    return partition if compiler() is not None else None
+    if compiler() is None:
+        return None
+    start_launcher()
+    return partition
 
 
 def partition(order: Sequence[Node], outputs: Sequence[Node]):
@@ -505,6 +647,20 @@ def _runner(
     ]
     c_contiguous_strides = _ffi.new("int64_t[]", contiguous_strides or [0])
     threads = config.num_threads()
+    launch = launcher()
+    if launch is not None and len(reads) + len(results) <= LAUNCH_MAX:
+        launch = functools.partial(
+            launch,
+            int(_ffi.cast("uintptr_t", fn)),
+            ndim,
+            int(_ffi.cast("uintptr_t", c_shape)),  # both arrays live as long as ``run``
+            int(_ffi.cast("uintptr_t", c_contiguous_strides)),
+            threads,
+            PARALLEL_MIN,
+            len(results),
+        )
+    else:
+        launch = None
 
     allocate = [allocator(out_shape, t) for t in dtypes]
     if len(results) == 1:
@@ -512,21 +668,24 @@ def _runner(
 
         def run(args: list[np.ndarray], outs: list | None = None) -> list[np.ndarray]:
             out = new() if outs is None or outs[0] is None else outs[0]
-            target = _from_buffer(out, require_writable=True)
             try:
-                # NOTE: from_buffer accepts only C-contiguous arrays; of the read's own shape
-                # (always), their strides are the precomputed ones wherever the kernel uses
-                # them. It raises before the kernel runs.
-                fn(
-                    ndim,
-                    c_shape,
-                    c_contiguous_strides,
-                    target,
-                    threads,
-                    PARALLEL_MIN,
-                    *map(_from_buffer, args),
-                )
+                # NOTE: the launcher and from_buffer accept only C-contiguous arrays; of
+                # the read's own shape (always), their strides are the precomputed ones
+                # wherever the kernel uses them. They raise before the kernel runs.
+                if launch is not None:
+                    launch(out, *args)
+                else:
+                    fn(
+                        ndim,
+                        c_shape,
+                        c_contiguous_strides,
+                        _from_buffer(out, require_writable=True),
+                        threads,
+                        PARALLEL_MIN,
+                        *map(_from_buffer, args),
+                    )
             except ValueError:
+                target = _from_buffer(out, require_writable=True)
                 c_strides, ptrs, _keep_alive = _strided(args, layout)
                 fn(ndim, c_shape, c_strides, target, threads, PARALLEL_MIN, *ptrs)
             return [out]
@@ -537,6 +696,12 @@ def _runner(
         if outs is None:
             outs = [None] * len(dtypes)
         outs = [new() if o is None else o for o, new in zip(outs, allocate)]
+        if launch is not None:
+            try:
+                launch(outs[0], *args, *outs[1:])
+                return outs
+            except ValueError:
+                pass
         try:
             ptrs = [_from_buffer(a) for a in args]
             c_strides = c_contiguous_strides

@@ -230,25 +230,18 @@ class Jitted:
         if config.jit_disabled():
             return self._call_eagerly(args, kwargs)
         if not kwargs:
-            # NOTE: the common call, arrays as positional arguments, skips pytrees.
-            fast = []
-            values = []
+            # NOTE: the common call, NumPy arrays as positional arguments, skips pytrees
+            # and builds its key in one pass.
+            fast: tuple | None = ()
+            values: Sequence = args
             for a in args:
-                if type(a) is np.ndarray:
-                    fast.append(a.shape)
-                    fast.append(a.dtype)
-                    values.append(a)
-                elif type(a) is Array:
-                    v = a._node.value
-                    if v is None:
-                        v = a._value()
-                    fast.append(v.shape)
-                    fast.append(v.dtype)
-                    values.append(v)
-                else:
+                if type(a) is not np.ndarray:
+                    values = _array_values(args)
+                    fast = None if values is None else _fast_key(values)
                     break
-            else:
-                entry = self._fast.get(tuple(fast))
+                fast += (a.shape, a.dtype)
+            if fast is not None:
+                entry = self._fast.get(fast)
                 if entry is not None:
                     try:
                         return entry.run(values)
@@ -267,7 +260,7 @@ class Jitted:
                 type(a) in (np.ndarray, Array) and v.dtype.isnative for a, v in zip(args, values)
             )
         ):
-            self._fast[tuple(x for v in values for x in (v.shape, v.dtype))] = entry
+            self._fast[_fast_key(values)] = entry
         while True:
             try:
                 return entry.run(values)
@@ -545,6 +538,24 @@ def _leaf_key(leaf: Any, fname: str) -> Any:
     # NOTE: objects (a model holding States, a State itself) are static: the function
     # sees them as they are, and a different object traces again.
     return ("object", type(leaf), leaf)
+
+
+def _array_values(args: tuple) -> list[np.ndarray] | None:
+    """The arguments' values when every one is a NumPy array or an Array, else None."""
+    values = []
+    for a in args:
+        if type(a) is np.ndarray:
+            values.append(a)
+        elif type(a) is Array:
+            values.append(a._value())
+        else:
+            return None
+    return values
+
+
+def _fast_key(values: Sequence[np.ndarray]) -> tuple:
+    """The key of ``Jitted._fast``: each positional array's shape and dtype."""
+    return tuple(x for v in values for x in (v.shape, v.dtype))
 
 
 def _value_of(leaf: Any) -> np.ndarray:

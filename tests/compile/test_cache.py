@@ -379,11 +379,21 @@ def _recording_cc(tmp_path: Path) -> tuple[Path, Path]:
     return cc, log
 
 
-def _kernel_builds(log: Path, cache: Path) -> list[str]:
-    """Invocations that built a kernel library (not lazyarr's probes in a temp dir)."""
+def _builds(log: Path, cache: Path) -> list[str]:
+    """Invocations that built something in the cache (not lazyarr's probes in a temp dir)."""
     if not log.exists():
         return []
     return [line for line in log.read_text().splitlines() if str(cache) in line]
+
+
+def _kernel_builds(log: Path, cache: Path) -> list[str]:
+    """Invocations that built a kernel library."""
+    return [line for line in _builds(log, cache) if str(cache / "launcher") not in line]
+
+
+def _launcher_builds(log: Path, cache: Path) -> list[str]:
+    """Invocations that built the kernel launcher (once per cache directory)."""
+    return [line for line in _builds(log, cache) if str(cache / "launcher") in line]
 
 
 def _assert_valid_entry(cache: Path) -> None:
@@ -416,6 +426,7 @@ def test_second_process_reuses_the_cache(tmp_path):
     assert len(_compiled_lines(first.stderr)) == 1, first.stderr
     assert "1 kernel library compiled" in first.stderr
     assert len(_kernel_builds(log, cache)) == 1
+    assert len(_launcher_builds(log, cache)) == 1
     assert all(b.startswith("c ") for b in _backends(first.stdout))
     _assert_valid_entry(cache)
     assert _mode(cache) == 0o700
@@ -424,11 +435,48 @@ def test_second_process_reuses_the_cache(tmp_path):
     second = _run(SCRIPT, env)
     assert _compiled_lines(second.stderr) == [], second.stderr
     assert "kernels reused" in second.stderr
-    assert _kernel_builds(log, cache) == []
+    assert _builds(log, cache) == []
     # ...and it really ran the cached C kernel, not a NumPy fallback.
     assert _backends(second.stdout) == _backends(first.stdout)
     assert "Warning" not in second.stderr
     assert not (tmp_path / "home" / ".cache").exists()
+
+
+@requires_cc
+def test_compiler_probe_is_kept_until_the_compiler_changes(tmp_path):
+    """A second process runs no compiler at all; a changed compiler binary is probed again
+    (its kernels, of the same version string, are still reused)."""
+    cache = tmp_path / "cache"
+    cc, log = _recording_cc(tmp_path)
+    env = _env(tmp_path, cache, CC=str(cc))
+    _run(SCRIPT, env)
+    assert [n for n in _entries(cache) if n.startswith("compiler-")]
+
+    log.unlink()
+    _run(SCRIPT, env)
+    assert not log.exists()  # no probe, no build
+
+    cc.write_text(cc.read_text() + "# upgraded\n")
+    changed = _run(SCRIPT, env)
+    probes = [line for line in log.read_text().splitlines() if str(cache) not in line]
+    assert any("--version" in line for line in probes)
+    assert _builds(log, cache) == []
+    assert "kernels reused" in changed.stderr
+
+
+@requires_cc
+def test_without_python_headers_kernels_run_through_cffi(tmp_path):
+    """No launcher can be built: the kernels still run compiled, called through libffi."""
+    code = (
+        "from lazyarr.compile import c_backend\n"
+        "c_backend._python_include = lambda: None\n"
+        + SCRIPT
+        + "assert c_backend.launcher() is None\n"
+    )
+    proc = _run(code, _env(tmp_path, tmp_path / "cache"))
+    assert all(b.startswith("c ") for b in _backends(proc.stdout))
+    assert "Warning" not in proc.stderr
+    assert not (tmp_path / "cache" / "launcher").exists()
 
 
 @requires_cc

@@ -597,6 +597,97 @@ def test_threads_tracing_different_functions_at_once():
         check(got, np.exp(a) * y_scale[k] - k)
 
 
+def test_concurrent_calls_get_their_own_read_only_results():
+    """The per-call fast path (one kernel, fresh result) from many threads: every result
+    is right, read-only, and shares memory with no other result nor any argument."""
+    f = xp.jit(lambda a, b: a + b)
+    data = [(np.full(n, float(i)), np.full(n, 0.5)) for i, n in enumerate([1, 1, 3, 1000] * 4)]
+
+    def call(i):
+        a, b = data[i % len(data)]
+        return i % len(data), f(a, b)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(call, range(400)))
+    values = [np.asarray(got) for _, got in results]
+    for (k, _), value in zip(results, values):
+        np.testing.assert_array_equal(value, data[k][0] + 0.5)
+        assert not value.flags.writeable
+        assert not any(np.may_share_memory(value, a) for pair in data for a in pair)
+    assert len({v.__array_interface__["data"][0] for v in values}) == len(values)
+
+
+# ----------------------------------------------------------------------------- launcher
+LAUNCHER_TEST_SOURCE = """
+#include <stdint.h>
+void lz_test_add_one(int64_t ndim, const int64_t *shape, const int64_t *strides, void *out,
+                     int64_t nthreads, int64_t parallel_min, const void *arg0, void *out1) {
+    for (int64_t i = 0; i < shape[0]; i++) {
+        ((double *)out)[i] = ((const double *)arg0)[i] + 1;
+        ((double *)out1)[i] = ((const double *)arg0)[i] * strides[0];
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def launch_add_one():
+    """``launch`` bound to a two-output kernel: ``launch(out, x, out1)``."""
+    launch = c_backend.launcher()
+    if launch is None:
+        pytest.skip("no launcher: Python's or NumPy's headers are missing")
+    signature = (
+        "void lz_test_add_one(int64_t ndim, const int64_t *shape, const int64_t *strides, "
+        "void *out, int64_t nthreads, int64_t parallel_min, const void *arg0, void *out1)"
+    )
+    lib = c_backend.load(LAUNCHER_TEST_SOURCE, [signature])
+    ffi = c_backend._ffi
+    shape, strides = ffi.new("int64_t[]", [3]), ffi.new("int64_t[]", [2])
+    address = int(ffi.cast("uintptr_t", lib.lz_test_add_one))
+
+    def call(*arrays):
+        pointers = (int(ffi.cast("uintptr_t", p)) for p in (shape, strides))
+        return launch(address, 1, *pointers, 1, 1, 2, *arrays)
+
+    return call
+
+
+def test_the_launcher_calls_a_kernel_with_the_arrays_data(launch_add_one):
+    x, out, out1 = np.arange(3.0), np.zeros(3), np.zeros(3)
+    assert launch_add_one(out, x, out1) is None
+    np.testing.assert_array_equal(out, x + 1)
+    np.testing.assert_array_equal(out1, x * 2)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["list read", "strided read", "read-only out", "read-only last out", "subclass ok"],
+)
+def test_the_launcher_refuses_what_it_cannot_pass_and_runs_nothing(launch_add_one, bad):
+    x, out, out1 = np.arange(3.0), np.zeros(3), np.zeros(3)
+    if bad == "list read":
+        x = [0.0, 1.0, 2.0]
+    elif bad == "strided read":
+        x = np.arange(6.0)[::2]
+    elif bad == "read-only out":
+        out.setflags(write=False)
+    elif bad == "read-only last out":
+        out1.setflags(write=False)
+    else:
+        x = x.view(np.ma.MaskedArray)  # an ndarray subclass, C-contiguous: passed
+        launch_add_one(out, x, out1)
+        np.testing.assert_array_equal(out, np.arange(3.0) + 1)
+        return
+    with pytest.raises(ValueError):
+        launch_add_one(out, x, out1)
+    assert not out.any() and not out1.any()
+
+
+def test_the_launcher_checks_its_argument_count(launch_add_one):
+    with pytest.raises(TypeError, match="number of arguments"):
+        c_backend.launcher()(0, 1, 0, 0, 1, 1, 1)
+
+
 # ----------------------------------------------------------------------------- nesting
 def test_a_jitted_function_called_while_tracing_is_inlined():
     inner_body = counted(lambda x: xp.exp(x) * 2.0)
