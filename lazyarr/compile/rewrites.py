@@ -558,41 +558,46 @@ STABILIZE_SIGMOID = (
 )  # fmt: skip
 
 
-def _flat_full_reduction(e: dict) -> Node | None:
-    """A reduction over every axis of an elementwise expression, as one over its operands
-    flattened: the compiled loop computes and reduces in one pass instead of storing the
-    expression for NumPy to reduce. NumPy reduces a contiguous array as a flat one, so
-    the order of a sum stays the same."""
+def _merge_reduced_axes(e: dict) -> Node | None:
+    """A reduction of an elementwise expression over a run of adjacent axes, as one over a
+    single axis of its operands reshaped to merge them: the compiled loop computes and
+    reduces in one pass instead of storing the expression for NumPy to reduce. NumPy
+    reduces adjacent axes of a contiguous array as one, so the order of a sum stays the
+    same."""
     r, x = e["r"], e["x"]
     params = dict(r.attrs)
-    if x.ndim < 2 or sorted(params["axes"]) != list(range(x.ndim)):
+    axes = sorted(params["axes"])
+    if len(axes) < 2 or axes != list(range(axes[0], axes[-1] + 1)):
+        return None
+    if None in x.shape:
         return None
     if x.size == 0 and r.op.name in ("max", "min"):
         return None  # an error as written (no identity), which must stay one
     if any(i.shape not in ((), x.shape) for i in x.inputs):
-        return None  # a broadcast operand: flattening it would need its broadcast first
-    size = x.size
-    flattened: dict[Node, Node] = {}
+        return None  # a broadcast operand: merging its axes would need its broadcast first
+    first, last = axes[0], axes[-1] + 1
+    shape = x.shape[:first] + (math.prod(x.shape[first:last]),) + x.shape[last:]
+    merged: dict[Node, Node] = {}
 
-    def flat(node: Node) -> Node:
+    def merge(node: Node) -> Node:
         if node.shape == ():
             return node
-        if node not in flattened:
+        if node not in merged:
             inner = (
                 node.op.kind == "elementwise"
                 and (node is x or clients(node) <= 1)
                 and all(i.shape in ((), x.shape) for i in node.inputs)
             )
-            flattened[node] = (
-                make(node.op.name, *map(flat, node.inputs), **dict(node.attrs))
+            merged[node] = (
+                make(node.op.name, *map(merge, node.inputs), **dict(node.attrs))
                 if inner
-                else make("reshape", node, shape=(size,))
+                else make("reshape", node, shape=shape)
             )
-        return flattened[node]
+        return merged[node]
 
     extra = {"dtype": params["dtype"]} if "dtype" in params else {}
-    out = make(r.op.name, flat(x), axes=(0,), keepdims=False, **extra)
-    return make("reshape", out, shape=r.shape) if params["keepdims"] else out
+    out = make(r.op.name, merge(x), axes=(first,), keepdims=False, **extra)
+    return make("reshape", out, shape=r.shape) if out.shape != r.shape else out
 
 
 SPECIALIZE = (
@@ -603,7 +608,7 @@ SPECIALIZE = (
     Rule("gemm_scale", Op("multiply", x, y, name_as="s"), _scaled_gemm),
     Rule("gemm_negate", Op("negative", x, name_as="s"), _scaled_gemm),
     Rule("gemm", Op(("add", "subtract"), x, y, name_as="s"), _accumulating_gemm),
-    Rule("flat_full_reduction", Op(("sum", "prod", "max", "min"), Var("x", where=lambda n: n.op.kind == "elementwise"), name_as="r"), _flat_full_reduction),
+    Rule("merge_reduced_axes", Op(("sum", "prod", "max", "min"), Var("x", where=lambda n: n.op.kind == "elementwise"), name_as="r"), _merge_reduced_axes),
 )  # fmt: skip
 
 # The second round, on the elementwise work the first settled: indexing ahead of it.

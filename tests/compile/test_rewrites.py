@@ -794,7 +794,7 @@ def test_the_index_is_not_moved_before_differentiating():
     np.testing.assert_allclose(float(value), -np.mean(np.log(2 * p[np.arange(6), y])), rtol=1e-15)
 
 
-# ----------------------------------------------------------------------------- full reductions
+# ----------------------------------------------------------------- reductions over several axes
 @pytest.mark.parametrize("reduce", ["sum", "prod", "max", "min"])
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_a_full_reduction_of_elementwise_work_is_one_pass(reduce, keepdims):
@@ -803,7 +803,7 @@ def test_a_full_reduction_of_elementwise_work_is_one_pass(reduce, keepdims):
     def f(w):
         return getattr(xp, reduce)(xp.abs(w) * 0.5 + w, keepdims=keepdims)
 
-    assert "flat_full_reduction" in rules_fired(f, w)
+    assert "merge_reduced_axes" in rules_fired(f, w)
     lines = xp.jit(f).lower(w).as_text().splitlines()
     assert all("[numpy]" not in line or "reshape" in line for line in lines)
     for data in (w, w[::-1, ::2]):  # contiguous, and strided (flattening copies it)
@@ -811,12 +811,46 @@ def test_a_full_reduction_of_elementwise_work_is_one_pass(reduce, keepdims):
         np.testing.assert_allclose(np.asarray(xp.jit(f)(data)), want, rtol=1e-13)
 
 
+@pytest.mark.parametrize(
+    ("shape", "axis"),
+    [
+        ((6, 5, 4), (1, 2)),
+        ((6, 5, 4), (0, 1)),
+        ((3, 4, 5, 6), (1, 2)),
+        ((3, 4, 5, 6), (-3, -2, -1)),
+    ],
+)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_a_reduction_over_adjacent_axes_is_one_pass_over_one_axis(shape, axis, keepdims):
+    w = RNG.standard_normal(shape)
+
+    def f(w):
+        return xp.sum(w * w + 1.0, axis=axis, keepdims=keepdims), xp.max(xp.abs(w), axis=axis)
+
+    assert "merge_reduced_axes" in rules_fired(f, w)
+    text = xp.jit(f).lower(w).as_text()
+    assert all("[numpy]" not in line or "reshape" in line for line in text.splitlines())
+    total, top = xp.jit(f)(w)
+    want = np.sum(w * w + 1.0, axis=axis, keepdims=keepdims)
+    assert total.shape == want.shape
+    np.testing.assert_array_equal(np.asarray(total), want)  # NumPy's order, to the bit
+    np.testing.assert_array_equal(np.asarray(top), np.max(np.abs(w), axis=axis))
+
+
+def test_a_reduction_over_axes_apart_is_left_to_numpy():
+    w = RNG.standard_normal((3, 4, 5))
+    assert rules_fired(lambda w: xp.sum(w * w, axis=(0, 2)), w) == []
+    np.testing.assert_allclose(
+        np.asarray(xp.jit(lambda w: xp.sum(w * w, axis=(0, 2)))(w)), np.sum(w * w, axis=(0, 2))
+    )
+
+
 def test_full_reductions_keep_numpys_sum_exactly_and_their_errors():
     w = RNG.standard_normal((784, 10))
     assert float(xp.jit(lambda w: xp.sum(w * w))(w)) == np.sum(w * w)
     ints = np.arange(24, dtype=np.int8).reshape(4, 6)
     f = xp.jit(lambda i: xp.sum(i * i, dtype=xp.int64))
-    assert "flat_full_reduction" in rules_fired(lambda i: xp.sum(i * i, dtype=xp.int64), ints)
+    assert "merge_reduced_axes" in rules_fired(lambda i: xp.sum(i * i, dtype=xp.int64), ints)
     assert int(f(ints)) == np.sum(ints * ints, dtype=np.int64)  # int8 products wrap first
     row = np.arange(6.0)
     assert rules_fired(lambda w: xp.sum(w * row), np.ones((4, 6))) == []  # a broadcast operand
