@@ -1,14 +1,16 @@
 """A traced graph scheduled once into steps, run many times with new inputs.
 
 Scheduling, slot assignment and release points are decided when the program is
-built, so a call only binds its inputs and runs the steps. Steps are either
-fused C kernels (``c_backend``) or single nodes run by their NumPy reference
-implementation, which is how ops the C backend cannot compile still run inside
-a compiled function.
+built, and written into one generated function running the steps as straight-line
+code, so a call only binds its inputs and runs it. Steps are either fused C
+kernels (``c_backend``) or single nodes run by their NumPy reference
+implementation, which is how ops the C backend cannot compile still run inside a
+compiled function.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import threading
 from collections.abc import Callable, Collection, Sequence
@@ -29,7 +31,9 @@ class Step:
     """One unit of work: compute ``outs`` (slots) from ``args`` (slots), then release
     ``free``."""
 
-    run: Callable[..., list[np.ndarray]]
+    # Kernels: ``run(args, outs=None)``, their values. NumPy steps: ``run(args)``, the
+    # one value; views take their reads positionally (no list per call).
+    run: Callable
     args: tuple[int, ...]
     outs: tuple[int, ...]
     free: tuple[int, ...]
@@ -40,21 +44,12 @@ class Step:
     results: tuple[Node, ...] = ()  # per out: the node whose value it holds
 
 
-def _numpy_step(node: Node) -> Callable[..., list[np.ndarray]]:
+def _numpy_step(node: Node) -> Callable:
     if node.op.kind == "shape":
         # NOTE: views (reshape, transpose, slices) cannot fail on shapes fixed at trace
         # time; calling the implementation directly saves run_node's checks per call.
-        impl, params = node.op.impl, dict(node.attrs)
-
-        def view(args: list[np.ndarray]) -> list[np.ndarray]:
-            return [impl(*args, **params)]
-
-        return view
-
-    def run(args: list[np.ndarray]) -> list[np.ndarray]:
-        return [run_node(node, args)]
-
-    return run
+        return functools.partial(node.op.impl, **dict(node.attrs))
+    return functools.partial(run_node, node)
 
 
 def fold_constants(outputs: Sequence[Node]) -> None:
@@ -159,25 +154,10 @@ class Program:
             if step.backend != "numpy":
                 step.reuse = tuple(o not in outs and o not in read_by_numpy for o in step.outs)
         self._buffers = threading.local()
-        self.template = template
         self.output_slots = [slot[n] for n in self.outputs]
-        self.numpy_steps = sum(step.backend == "numpy" for step in self.steps)
         # Outputs a kernel wrote into a new buffer cannot alias an argument.
         by_slot = {o: step for step in self.steps for o in step.outs}
         self._donate(donated, targets or {})
-        # What _run reads per step, decided once: a step that is handed no buffers (no
-        # donation, no buffer kept across calls) is just called.
-        self._plan = [
-            (
-                step.run,
-                step.args,
-                step.outs,
-                step.free,
-                step.reuse if step.donors or any(step.reuse) else None,
-                step.donors or (None,) * len(step.outs),
-            )
-            for step in self.steps
-        ]
         self.fresh = [
             slot in by_slot and by_slot[slot].backend != "numpy" for slot in self.output_slots
         ]
@@ -192,43 +172,78 @@ class Program:
             and not only.donors
             else None
         )
+        self._run = self.direct or self._straight_line(template)
 
     def __call__(self, args: Sequence[np.ndarray]) -> list[np.ndarray]:
-        if self.direct is not None:
-            return self.direct(args)
-        env = self.template.copy()
-        env[: len(args)] = args
-        usable = _donations(args, self.donated) if self.donated else ()
-        if self.numpy_steps:
-            with np.errstate(all="ignore"):
-                self._run(env, usable)
-        else:
-            self._run(env, usable)  # compiled kernels never warn
-        return [env[i] for i in self.output_slots]
+        return self._run(args)
 
-    def _run(self, env: list, usable: Collection[int]) -> None:
-        buffers = getattr(self._buffers, "slots", None)
-        if buffers is None:
-            buffers = self._buffers.slots = {}
-        for run, reads, outs, free, reuse, donors in self._plan:
-            args = [env[i] for i in reads]
-            if reuse is None:
-                values = run(args)
+    def _straight_line(self, template: list[np.ndarray | None]) -> Callable:
+        """The steps as one generated Python function of the arguments.
+
+        Interpreting the steps cost about 1.5 us each per call (argument lists, the
+        memory plan's bookkeeping, slot writes), which dominated programs on small
+        arrays. The function holds each slot in a local variable ``v<slot>`` and
+        ``del``s it where the step loop released it, so peak memory is unchanged; the
+        steps, constants and helpers are its closure, so nothing is shared between
+        calls but the per-thread buffers.
+        """
+        scope: dict[str, object] = {"local": self._buffers}
+        scope.update((f"v{i}", value) for i, value in enumerate(template) if value is not None)
+        used = {i for step in self.steps for i in (*step.args, *step.donors) if i is not None}
+        used.update(self.output_slots)
+        names = "".join(f"v{i}, " if i in used else "_, " for i in range(len(self.inputs)))
+        head = [f"{names}= args"] if names else []
+        if self.donated:
+            scope.update(donations=_donations, donated=self.donated, donation=_donation)
+            head.append("usable = donations(args, donated)")
+        if any(any(step.reuse) for step in self.steps):
+            head += [
+                "try:",
+                "    buffers = local.slots",
+                "except AttributeError:",
+                "    buffers = local.slots = {}",
+            ]
+        body = []
+        for k, step in enumerate(self.steps):
+            scope[f"run{k}"] = step.run
+            reads = ", ".join(f"v{i}" for i in step.args)
+            outs = [f"v{o}" for o in step.outs]
+            if step.backend == "numpy":
+                view = step.nodes[0].op.kind == "shape"
+                body.append(f"v{step.outs[0]} = run{k}({reads if view else f'[{reads}]'})")
+            elif not step.donors and not any(step.reuse):
+                body.append(f"{', '.join(outs)}, = run{k}([{reads}])")
             else:
+                listed = any(d is not None and d not in self.trusted for d in step.donors)
+                if listed:
+                    body.append(f"a = [{reads}]")
                 given = [
-                    (env[d] if d in self.trusted else _donation(env, d, args, usable))
-                    if d is not None
-                    else (buffers.get(o) if r else None)
-                    for o, r, d in zip(outs, reuse, donors)
+                    (f"buffers.get({o})" if r else "None")
+                    if d is None
+                    else (f"v{d}" if d in self.trusted else f"donation(v{d}, {d}, a, usable)")
+                    for o, r, d in zip(step.outs, step.reuse, step.donors or [None] * len(outs))
                 ]
-                values = run(args, given)
-                for o, r, value in zip(outs, reuse, values):
-                    if r:
-                        buffers[o] = value
-            for o, value in zip(outs, values):
-                env[o] = value
-            for i in free:
-                env[i] = None
+                call = f"run{k}({'a' if listed else f'[{reads}]'}, [{', '.join(given)}])"
+                body.append(f"{', '.join(outs)}, = {call}")
+                body += [f"buffers[{o}] = v{o}" for o, r in zip(step.outs, step.reuse) if r]
+                if listed:
+                    body.append("del a")  # it would keep the reads alive past their release
+            if step.free:
+                body.append(f"del {', '.join(f'v{i}' for i in step.free)}")
+        # Compiled kernels never warn; views do no arithmetic.
+        if any(s.backend == "numpy" and s.nodes[0].op.kind != "shape" for s in self.steps):
+            scope["errstate"] = np.errstate
+            body = ['with errstate(all="ignore"):', *(f"    {line}" for line in body)]
+        outputs = ", ".join(f"v{i}" for i in self.output_slots)
+        lines = [*head, *body, f"return [{outputs}]"]
+        source = "\n".join(
+            [f"def make({', '.join(scope)}):", "    def run(args):"]
+            + [f"        {line}" for line in lines]
+            + ["    return run"]
+        )
+        namespace: dict[str, Callable] = {}
+        exec(compile(source, "<lazyarr program>", "exec"), namespace)
+        return namespace["make"](**scope)
 
     def _donate(self, donated: Sequence[int], targets: dict[int, int]) -> None:
         """Let kernels write program outputs into donated inputs of their shape and dtype.
@@ -349,16 +364,15 @@ def _donations(args: Sequence[np.ndarray], donated: list[int]) -> set[int]:
 
 
 def _donation(
-    env: list, slot: int | None, args: list, usable: Collection[int]
+    value: np.ndarray, slot: int, args: list, usable: Collection[int]
 ) -> np.ndarray | None:
-    """The donated input in ``slot`` if the kernel can write into it: it reads nothing
-    else in that memory (a view of it, made inside the function)."""
-    if slot is None or slot not in usable:
+    """The donated input ``value`` (in ``slot``) if the kernel can write into it: it reads
+    nothing else in that memory (a view of it, made inside the function)."""
+    if slot not in usable:
         return None
-    a = env[slot]
-    if any(b is not a and np.may_share_memory(a, b) for b in args):
+    if any(b is not value and np.may_share_memory(value, b) for b in args):
         return None
-    return a
+    return value
 
 
 def _topological(steps: list) -> list:
