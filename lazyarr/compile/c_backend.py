@@ -30,7 +30,7 @@ import numpy as np
 from .. import __version__, config
 from .._errors import format_location, user_location
 from .._graph import Node
-from . import c_kernels, c_reduce
+from . import c_index, c_kernels, c_reduce
 from .buffers import allocator
 from .cache import DiskCache
 
@@ -426,9 +426,12 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
     iterates over its input's shape, so the elementwise work feeding it runs in
     the same pass. Elementwise kernels over the same shape then merge into one
     loop that stores several results (a value and its derivative from one read of
-    ``x``), unless a path between them leaves both. Returns ``(kernels, fused,
-    source)``: ``kernels`` lists ``Kernel`` records; ``fused`` holds the nodes
-    computed in registers.
+    ``x``), unless a path between them leaves both. Kernels over the same rows whose
+    results only the next ones read (the max of a softmax, its exps and their sum)
+    chain into one row kernel that makes its passes row by row, the row in cache
+    after the first (``c_reduce.row_chains``). Returns ``(kernels, fused, source)``:
+    ``kernels`` lists ``Kernel`` records; ``fused`` holds the nodes computed in
+    registers or row buffers.
     """
     readers: dict[Node, set[Node]] = {}
     for node in order:
@@ -472,52 +475,81 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
                 and i.shape in (space[root], ())
             ):
                 root_of[i] = root
-    if not roots:
+    moves = {n: c_index.kernel_name(n) for n in order if c_index.supported(n)}
+    if not roots and not moves:
         return [], set(), ""
     _merge_siblings(order, root_of, space)
     groups: dict[Node, list[Node]] = {}
     for node in order:
         if node in root_of:
             groups.setdefault(root_of[node], []).append(node)
-    specs = []
-    for root, members in groups.items():
+    chains = c_reduce.row_chains(order, groups, space, readers, outs)
+    chained = {root for chain in chains for root in chain}
+    specs = []  # (roots, members, reads, results, name): a kernel, or a chain's row kernel
+    for roots in chains + [[root] for root in groups if root not in chained]:
+        members = [m for root in roots for m in groups[root]]
         inside = set(members)
         reads = list(dict.fromkeys(i for m in members for i in m.inputs if i not in inside))
         results = [
             m for m in members if m in outs or any(r not in inside for r in readers.get(m, ()))
         ]
-        variant = "innermost" if root.op.kind == "reduction" and c_reduce.innermost(root) else ""
+        root = roots[0]
+        if len(roots) > 1:
+            variant = "rows:" + ",".join(str(len(groups[r])) for r in roots)
+        else:
+            variant = (
+                "innermost" if root.op.kind == "reduction" and c_reduce.innermost(root) else ""
+            )
         name = c_kernels.kernel_name(members, reads, space[root], variant, results)
-        specs.append((root, members, reads, results, name))
+        specs.append((roots, members, reads, results, name))
+
+    def kernel_source(roots, members, reads, results, name) -> str:
+        root = roots[0]
+        if len(roots) > 1:
+            stages = [groups[r] for r in roots]
+            return c_reduce.row_source(name, stages, reads, results, space[root])
+        if root.op.kind == "elementwise":
+            return c_kernels.kernel_source(name, members, reads, results)
+        return c_reduce.reduction_source(name, root, members[:-1], reads)
+
     first = {}
     for spec in specs:
         first.setdefault(spec[-1], spec)
-    source = c_kernels.PRELUDE + "".join(
-        c_kernels.kernel_source(name, members, reads, results)
-        if root.op.kind == "elementwise"
-        else c_reduce.reduction_source(name, root, members[:-1], reads)
-        for name, (root, members, reads, results, _) in first.items()
-    )
+    source = c_kernels.PRELUDE + "".join(kernel_source(*spec) for spec in first.values())
+    movers = {name: node for node, name in moves.items()}  # one kernel per name
+    source += c_index.prelude() + "".join(c_index.source(n, node) for n, node in movers.items())
     try:
         lib = load(
             source,
             [
                 c_kernels.signature(name, len(reads), len(results))
                 for name, (_, _, reads, results, _) in first.items()
-            ],
+            ]
+            + [c_index.declaration(name, node) for name, node in movers.items()],
         )
     except (RuntimeError, OSError) as e:
         _warn(f"{e}\nlazyarr: running these operations on the NumPy backend instead")
         return [], set(), ""
     kernels = [
         Kernel(
-            _runner(getattr(lib, name), results, space[root], reads, _iteration_order(root)),
+            _runner(
+                getattr(lib, name), results, space[roots[0]], reads, _iteration_order(roots[0])
+            ),
             tuple(results),
             tuple(reads),
             tuple(members),
             name,
         )
-        for root, members, reads, results, name in specs
+        for roots, members, reads, results, name in specs
+    ] + [
+        Kernel(
+            c_index.runner(getattr(lib, name), node, PARALLEL_MIN),
+            (node,),
+            tuple(node.inputs),
+            (node,),
+            name,
+        )
+        for node, name in moves.items()
     ]
     fused = {m for k in kernels for m in k.members} - {r for k in kernels for r in k.results}
     return kernels, fused, source

@@ -544,18 +544,18 @@ def test_disabled_jit_gives_arrays_for_numpy_arguments_as_jit_does():
 def test_lower_shows_the_graph_and_the_c_source():
     @xp.jit
     def f(x, y):
-        return xp.sin(x) * y + xp.cumulative_sum(x, axis=-1)
+        return xp.sin(x) * y + xp.sort(x, axis=-1)
 
     lowered = f.lower(np.ones((2, 3)), np.ones((2, 3)))
     text = lowered.as_text()
     assert text.count("= input : float64[2, 3]") == 2
-    assert "[numpy]" in text and "cumulative_sum(" in text
+    assert "[numpy]" in text and "sort(" in text
     assert "[c lz_" in text and "sin(" in text
     assert text.splitlines()[-1].startswith("return (")
     assert __file__ in text  # each node names the line that built it
     assert "void lz_" in lowered.source()
     assert isinstance(lowered, xp.Lowered)
-    numpy_only = xp.jit(lambda x: xp.cumulative_sum(x)).lower(xp.ones(3))
+    numpy_only = xp.jit(lambda x: xp.sort(x)).lower(xp.ones(3))
     assert "[numpy]" in numpy_only.as_text() and "[c " not in numpy_only.as_text()
     assert numpy_only.source() == ""
 

@@ -1,0 +1,201 @@
+"""Row kernels: reductions over the last axis chained with the work that reads them.
+
+Sums add in NumPy's pairwise order inside a row kernel too, so with exactly rounded
+ops (subtraction, division, max) the results equal NumPy's bit for bit. With exp (ours
+within 1 ulp of the true value, NumPy's within 2.5 for float32 and 4 for float64) a
+sum of positive terms and a quotient each stay within the terms' relative error: 8 ulps
+for a sum of exps or a log of it, twice that for a softmax, as in test_c_backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lazyarr as xp
+from lazyarr.compile import c_backend, c_reduce
+from tests.compile.test_c_backend import ULPS, check, eager, kernels_of
+
+pytestmark = [
+    pytest.mark.usefixtures("private_cache_dir"),
+    pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+]
+
+if c_backend.compiler() is None:
+    pytest.skip("no C compiler: jitted functions run on NumPy alone", allow_module_level=True)
+
+
+def logsumexp(x):
+    m = xp.max(x, axis=-1, keepdims=True)
+    return xp.log(xp.sum(xp.exp(x - m), axis=-1, keepdims=True)) + m
+
+
+def softmax(x):
+    m = xp.max(x, axis=-1, keepdims=True)
+    e = xp.exp(x - m)
+    return e / xp.sum(e, axis=-1, keepdims=True)
+
+
+def centered(x):
+    """Exact ops only: a map over the rows after two chained reductions."""
+    m = xp.max(x, axis=-1, keepdims=True)
+    return (x - m) / xp.sum(x - m, axis=-1, keepdims=True)
+
+
+def spread(x):
+    """Exact ops only: three reductions, one value per row, no keepdims."""
+    m = xp.max(x, axis=-1, keepdims=True)
+    return xp.sum(x - m, axis=-1) * 2 + xp.min(x, axis=-1)
+
+
+EXACT = (centered, spread)
+JITTED = {f: xp.jit(f, exclude_rewrites="stabilize") for f in (logsumexp, softmax, *EXACT)}
+
+
+@st.composite
+def matrices(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rows = draw(st.integers(0, 5))
+    n = draw(st.sampled_from([1, 2, 7, 8, 9, 127, 128, 129, 300, 1000]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((rows, n)) * draw(st.sampled_from([1, 30, 1e30]))).astype(dtype)
+    specials = ["none", "nan", "inf", "-inf row", "nan row"] if rows else ["none"]
+    special = draw(st.sampled_from(specials))
+    if special == "nan":
+        x[0, n // 2] = np.nan
+    elif special == "inf":
+        x[-1, 0] = np.inf
+    elif special == "-inf row":
+        x[0] = -np.inf
+    elif special == "nan row":
+        x[-1] = np.nan
+    layout = draw(st.sampled_from(["contiguous", "reversed", "strided", "transposed", "3-d"]))
+    if layout == "reversed":
+        x = x[::-1, ::-1]
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=1)[:, ::2]
+    elif layout == "transposed":
+        x = np.asfortranarray(x)
+    elif layout == "3-d":
+        x = np.stack([x, x[::-1]])
+    return x
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrices())
+def test_row_kernels_match_numpy(x):
+    """The oracle reads a C-contiguous copy: the kernels sum each row pairwise whatever
+    the layout, where NumPy sums a Fortran-ordered temporary (``x - m`` of a
+    Fortran-ordered ``x``) along its rows one element after another."""
+    for f, jitted in JITTED.items():
+        tolerance = 0 if f in EXACT else 2 * ULPS if f is softmax else ULPS
+        check(jitted(x), eager(f, np.ascontiguousarray(x)), tolerance, f.__name__)
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 5), (0, 0), (2, 0, 4)])
+def test_empty_rows_and_no_rows(shape):
+    """Chains need at least one element per row; sums of empty rows are 0 either way."""
+
+    def f(x):
+        return xp.sum(x * xp.sum(x, axis=-1, keepdims=True), axis=-1)
+
+    x = np.ones(shape)
+    check(xp.jit(f)(x), eager(f, x))
+    if shape[-1]:
+        check(JITTED[logsumexp](x), eager(logsumexp, x))
+
+
+def test_a_reduction_of_values_kept_per_row():
+    """Rows of one element: the max's value per row is itself a row the sum reduces."""
+
+    def f(x):
+        m = xp.max(x, axis=-1, keepdims=True)
+        return xp.sum(m, axis=-1, keepdims=True) + xp.sum(x - m, axis=-1, keepdims=True)
+
+    x = np.random.default_rng(6).standard_normal((5, 1)).astype(np.float32)
+    jitted = xp.jit(f)
+    assert len(kernels_of(jitted.lower(x))) == 1
+    check(jitted(x), eager(f, x))
+
+
+def test_logsumexp_and_softmax_are_one_row_kernel_each():
+    """logsumexp: the max, the sum of exps and the log per row. softmax: the max, the
+    exps (kept in a row buffer) and their sum, the quotients."""
+    x = np.random.default_rng(0).standard_normal((50, 200)).astype(np.float32)
+    (ops,) = kernels_of(JITTED[logsumexp].lower(x)).values()
+    assert sorted(ops) == ["add", "exp", "log", "max", "subtract", "sum"]
+    (ops,) = kernels_of(JITTED[softmax].lower(x)).values()
+    assert ops == ["max", "subtract", "exp", "sum", "divide"]
+
+
+def test_elementwise_work_read_outside_the_chain_is_stored_by_its_own_kernel():
+    """The exps are returned too: their kernel stores them; the sum and the division
+    read them."""
+
+    def f(x):
+        m = xp.max(x, axis=1, keepdims=True)
+        e = xp.exp(x - m)
+        return e / xp.sum(e, axis=1, keepdims=True), e
+
+    x = np.random.default_rng(5).standard_normal((20, 300))
+    jitted = xp.jit(f, exclude_rewrites="stabilize")
+    kernels = sorted(kernels_of(jitted.lower(x)).values())
+    assert kernels == [["max", "subtract", "exp"], ["sum", "divide"]]
+    for got, expected in zip(jitted(x), eager(f, x)):
+        check(got, expected, 2 * ULPS)
+
+
+def sum_of_exps(x):
+    m = xp.max(x, axis=-1, keepdims=True)
+    return xp.sum(xp.exp(x - m), axis=-1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_kernels_are_bit_identical_to_separate_kernels(monkeypatch, dtype):
+    """Not logsumexp: its log runs once per row in the row kernel (libm's scalar log)
+    and in a vectorized loop alone (libmvec's), which may differ by an ulp."""
+    x = (np.random.default_rng(2).standard_normal((64, 513)) * 10).astype(dtype)
+    x[3] = -np.inf
+    functions = (softmax, sum_of_exps, *EXACT)
+    chained = {f: np.asarray(xp.jit(f)(x)) for f in functions}
+    monkeypatch.setattr(c_reduce, "row_chains", lambda *args: [])
+    for f, got in chained.items():
+        jitted = xp.jit(f)
+        assert len(kernels_of(jitted.lower(x))) > 1
+        np.testing.assert_array_equal(got, np.asarray(jitted(x)), err_msg=f.__name__)
+
+
+def test_a_reduction_read_outside_the_chain_stays_its_own_kernel():
+    """The max is also returned: it is stored, so the sum of exps does not take it in."""
+
+    def f(x):
+        m = xp.max(x, axis=1, keepdims=True)
+        return xp.sum(xp.exp(x - m), axis=1), m
+
+    x = np.random.default_rng(3).standard_normal((20, 30))
+    jitted = xp.jit(f)
+    assert len(kernels_of(jitted.lower(x))) == 2
+    for got, expected in zip(jitted(x), eager(f, x)):
+        check(got, expected, ULPS)
+
+
+def test_rows_longer_than_the_cache_are_not_chained():
+    x = np.random.default_rng(4).standard_normal((2, c_reduce.ROW_MAX + 1))
+    jitted = xp.jit(centered)
+    kernels = sorted(kernels_of(jitted.lower(x)).values())
+    assert kernels == [["divide"], ["max"], ["subtract"], ["sum"]]
+    check(jitted(x), eager(centered, x))
+
+
+def test_a_row_constant_read_without_keepdims_is_not_taken_along_the_rows():
+    """``sum(x, axis=1)`` of shape (n,) added to an (n, n) matrix broadcasts along the
+    columns, not the rows: the sum is no per-row value of the second reduction."""
+
+    def f(x):
+        return xp.sum(x + xp.sum(x, axis=1), axis=1)
+
+    x = np.arange(16.0).reshape(4, 4)
+    check(xp.jit(f)(x), eager(f, x))
