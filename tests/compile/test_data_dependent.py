@@ -105,7 +105,8 @@ def test_nonzero_and_repeat_match_numpy(x, data):
 @given(x=FLOAT_VECTORS)
 def test_grad_through_mask_indexing_is_a_scatter(x):
     grad = xp.jit(xp.grad(lambda x: xp.sum(x[x > 0] ** 2)))
-    expected = np.where(x > 0, 2 * x, 0).astype(x.dtype)
+    with np.errstate(over="ignore"):  # 2 * x overflows to inf for the largest floats
+        expected = np.where(x > 0, 2 * x, 0).astype(x.dtype)
     assert_matches(grad(x), expected, rtol=1e-6)
 
 
