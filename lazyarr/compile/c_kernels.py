@@ -380,6 +380,28 @@ def expression(node: Node, args: Sequence[str]) -> str | None:
     return None
 
 
+# Float ops whose C form is exactly rounded (or exact), as NumPy's: arithmetic, and
+# what only moves bits or rounds to an integer.
+_EXACTLY_ROUNDED = {
+    *("abs", "negative", "positive", "square", "reciprocal", "sqrt", "sign"),
+    *("ceil", "floor", "trunc", "round", "real", "imag", "conj"),
+    *("add", "subtract", "multiply", "divide", "maximum", "minimum", "clip"),
+    *("copysign", "nextafter", "hypot", "floor_divide", "remainder"),
+    *("astype", "where", "bitcast"),
+}
+
+
+def exactly_rounded(node: Node) -> bool:
+    """Whether ``node``'s C value is NumPy's to the bit for any input: false for the
+    transcendental functions (``exp``, ``log``, ``sin``, powers other than NumPy's fast
+    paths ...), each within a few ulps of the true value on both sides, not equal."""
+    if node.dtype.kind != "f" or node.op.name in _EXACTLY_ROUNDED:
+        return True
+    if node.op.name == "pow":
+        return baked_exponent(node) in (0.5, -1, 0, 1, 2)
+    return False
+
+
 def baked_exponent(node: Node) -> float | None:
     """The constant exponent of a float ``pow`` that compiles to multiplications (or sqrt).
 

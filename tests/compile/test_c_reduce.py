@@ -9,6 +9,8 @@ for a sum of exps or a log of it, twice that for a softmax, as in test_c_backend
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -166,6 +168,55 @@ def test_row_kernels_are_bit_identical_to_separate_kernels(monkeypatch, dtype):
         jitted = xp.jit(f)
         assert len(kernels_of(jitted.lower(x))) > 1
         np.testing.assert_array_equal(got, np.asarray(jitted(x)), err_msg=f.__name__)
+
+
+def test_only_sums_of_inexact_values_leave_numpys_order():
+    """A sum of exps adds in registers (``_registers``), prefetching the next row in a
+    row kernel; a sum of exactly rounded values keeps NumPy's pairwise order."""
+    x = np.ones((4, 100), np.float32)
+    assert "registers_" in xp.jit(lambda x: xp.sum(xp.exp(x), axis=-1)).lower(x).source()
+    assert "__builtin_prefetch" in JITTED[logsumexp].lower(x).source()
+    for f in (lambda x: xp.sum(x * 2 + 1, axis=-1), lambda x: xp.sum(x**2, axis=-1), *EXACT):
+        assert "registers_" not in xp.jit(f).lower(x).source()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 1000, 1024, 1025, 3001, 4097, 16384])
+def test_sums_in_registers_are_within_a_few_ulps_of_the_exact_sum(dtype, n):
+    """Alone and in a row kernel, contiguous and strided (the same order, so the same
+    bits): within 2 ulps x log2(n) of the exact sum (``math.fsum``) of the same exps."""
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((6, n)) * 3).astype(dtype)
+    x[0] = np.linspace(-20, 20, n, dtype=dtype)  # a few large values, many small ones
+    for f, values in [
+        (lambda x: xp.sum(xp.exp(x), axis=-1), xp.exp),
+        (sum_of_exps, lambda x: xp.exp(x - xp.max(x, axis=-1, keepdims=True))),
+    ]:
+        e = np.asarray(xp.jit(values)(x)).astype(np.float64)
+        exact = np.array([math.fsum(row) for row in e])
+        got = np.asarray(xp.jit(f)(x)).astype(np.float64)
+        ulp = np.spacing(exact.astype(dtype)).astype(np.float64)
+        assert np.all(np.abs(got - exact) <= 2 * max(1, math.log2(n)) * ulp)
+        strided = np.asarray(xp.jit(f)(np.repeat(x, 2, axis=1)[:, ::2]))
+        np.testing.assert_array_equal(strided, got.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sums_in_registers_propagate_nan_and_inf_as_numpy(dtype):
+    """inf - inf, rows of -inf (all exps 0 after a -inf max: NaN), NaN rows, overflow."""
+    x = np.random.default_rng(5).standard_normal((6, 1000)).astype(dtype)
+    x[0, 7] = np.inf
+    x[1] = -np.inf
+    x[2] = np.nan
+    x[3, 999] = np.nan
+    x[4, :2] = [np.inf, -np.inf]
+    x[5, 500] = 1e4  # exp overflows: inf
+    for f in (logsumexp, sum_of_exps, lambda x: xp.sum(xp.exp(x), axis=-1)):
+        got = np.asarray(xp.jit(f)(x))
+        check(got, eager(f, x), ULPS)
+        expected = np.asarray(eager(f, x))
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+        np.testing.assert_array_equal(np.isposinf(got), np.isposinf(expected))
 
 
 def test_a_reduction_read_outside_the_chain_stays_its_own_kernel():
