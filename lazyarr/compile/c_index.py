@@ -21,6 +21,7 @@ from .._errors import format_location
 from .._graph import Node
 from .buffers import allocator
 from .c_kernels import C_TYPES, _cast
+from .numpy_backend import run_node
 
 _INDEX = np.dtype(np.int64)
 # Item types by size: a gather copies bits, so only the width matters.
@@ -86,9 +87,21 @@ def prelude() -> str:
     return _PRELUDE
 
 
+# Below this many items (of the result, or of a scan's input) the kernel's call, a few
+# microseconds of Python and libffi, costs more than the work: NumPy's own C loop runs
+# instead, through the reference backend (the same result, the same errors).
+SMALL = 1 << 14
+
+
 def runner(fn, node: Node, parallel_min: int) -> Callable[..., list[np.ndarray]]:
     """``run(args, outs=None) -> [value]``: the Python side of the node's kernel, which
     runs on several threads from ``parallel_min`` items."""
+    if max(node.size, node.inputs[0].size) < SMALL:
+
+        def small(args: list[np.ndarray], outs: list | None = None) -> list[np.ndarray]:
+            return [run_node(node, args)]
+
+        return small
     if node.op.name == "searchsorted":
         make = _searchsorted_runner
     elif node.op.name.startswith("cumulative"):

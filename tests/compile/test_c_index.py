@@ -13,9 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lazyarr as xp
+from lazyarr.compile import c_index
 from tests.helpers import ALL, BOOL, INTEGER, REAL, REAL_FLOAT, next_line, numpy_arrays, shapes
 
 pytestmark = pytest.mark.usefixtures("private_cache_dir")
+
+
+@pytest.fixture(autouse=True)
+def every_size_in_c(monkeypatch):
+    """Small results normally go to NumPy's loops; here the kernels run at every size."""
+    monkeypatch.setattr(c_index, "SMALL", 0)
+
 
 # One jitted function per op, reused across examples: a new shape re-traces, and the
 # kernels come from the in-process cache.
@@ -193,6 +201,20 @@ def test_out_of_range_index_raises_at_the_users_line(size):
         f(x, idx)
     idx[size // 2] = -size
     np.testing.assert_array_equal(np.asarray(f(x, idx)), np.take(x, idx) * 2)
+
+
+def test_small_results_run_through_numpy_and_agree(monkeypatch):
+    monkeypatch.setattr(c_index, "SMALL", 1 << 14)
+    x, idx = np.arange(12.0).reshape(3, 4), np.array([2, 0, -1])
+    f = xp.jit(
+        lambda a, i: (xp.take(a, i, axis=1), xp.concat([a, a]), xp.cumulative_sum(a, axis=0))
+    )
+    for got, want in zip(f(x, idx), (np.take(x, idx, axis=1), np.concatenate([x, x]), x.cumsum(0))):
+        _equal(got, want)
+    with pytest.raises(IndexError, match="out of bounds") as info:
+        where = next_line()
+        f(x, np.array([4]))
+    assert where.rsplit(":", 1)[0] in str(info.value)
 
 
 def test_large_moves_run_on_threads_and_agree():
