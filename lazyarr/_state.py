@@ -8,9 +8,11 @@ program (the value as of the call's start) and a write is one more output; a
 all writes together once every output is ready, so a failing call changes nothing.
 
 Updates allocate nothing in steady state: each written State keeps a spare buffer
-that the program writes the new value into, and the commit swaps the two. A buffer
-that anyone else can still see (an Array read from ``s.value``, a NumPy view of
-one, a call still reading it) is never reused: reads are snapshots.
+that the program writes the new value into, and the commit swaps the two; a value
+a kernel computed into a new buffer of its own (a reduction cannot write the spare)
+becomes the State's buffer as it is, rather than a copy. A buffer that anyone else
+can still see (an Array read from ``s.value``, a NumPy view of one, a call still
+reading it) is never reused: reads are snapshots.
 """
 
 from __future__ import annotations
@@ -167,7 +169,8 @@ class State:
     # ------------------------------------------------------------------ buffers
     def _visible(self, buffer: np.ndarray) -> bool:
         """Whether anyone outside this State may see ``buffer`` (the current one)."""
-        self._exports = [ref for ref in self._exports if ref() is not None]
+        if self._exports:
+            self._exports = [ref for ref in self._exports if ref() is not None]
         return bool(self._exports) or id(buffer) in self._busy
 
     def _install(self, buffer: np.ndarray) -> None:
@@ -178,16 +181,6 @@ class State:
         self._exports = []
         self._node = None
         self._spare = old if reusable else None
-
-    def _acquire(self) -> np.ndarray:
-        buffer = self._buffer
-        self._busy[id(buffer)] = self._busy.get(id(buffer), 0) + 1
-        return buffer
-
-    def _release(self, buffer: np.ndarray) -> None:
-        count = self._busy.pop(id(buffer)) - 1
-        if count:
-            self._busy[id(buffer)] = count
 
     def _take_spare(self) -> np.ndarray:
         spare, self._spare = self._spare, None
@@ -336,17 +329,39 @@ def _update_node(state: State, new: Any, loc: Any) -> Node:
 
 
 # ----------------------------------------------------------------------------- calls
-def begin(reads: Sequence[State], writes: Sequence[State]) -> tuple[list, list]:
+def begin(
+    reads: Sequence[State], writes: Sequence[State], shapes: Sequence[tuple[State, tuple]]
+) -> tuple[list, list] | None:
     """The buffers a call reads (held until ``end``) and the spares it writes into;
-    ``writes`` come sorted by id.
+    ``writes`` come sorted by id. None, having taken nothing, when a State no longer
+    has its shape in ``shapes`` (pairs of a State and the shape the call expects).
 
     Calls that write a State run one at a time (in any order), so concurrent
     ``counter.value = counter.value + 1`` calls from several threads lose no update.
+    Shapes are checked under the lock that resizing takes: a State resized after the
+    check would hand the kernels buffers of another size than they index.
     """
     for state in writes:  # in one global order (by id, sorted when traced): no deadlocks
         state._writer.acquire()
-    with _lock:
-        return [s._acquire() for s in reads], [s._take_spare() for s in writes]
+    taken = None
+    try:
+        with _lock:
+            for state, shape in shapes:
+                if state._buffer.shape != shape:
+                    break
+            else:
+                spares = [state._take_spare() for state in writes]
+                buffers = []
+                for state in reads:
+                    buffer, busy = state._buffer, state._busy
+                    busy[id(buffer)] = busy.get(id(buffer), 0) + 1
+                    buffers.append(buffer)
+                taken = buffers, spares
+    finally:
+        if taken is None:
+            for state in writes:
+                state._writer.release()
+    return taken
 
 
 def end(
@@ -355,28 +370,38 @@ def end(
     writes: Sequence[State],
     spares: Sequence[np.ndarray],
     values: Sequence[np.ndarray] | None,
+    owned: Sequence[bool],
 ) -> list[np.ndarray]:
     """Release a call's buffers and commit its writes (none when ``values`` is None).
 
-    Returns the States' new buffers; the caller must not hand them to the user.
+    A new value is copied into the State's spare, unless ``owned`` says no one else
+    can see it (a kernel's new buffer that nothing views): the State then takes the
+    value itself, and keeps the spare for the next call. Returns the States' new
+    buffers; the caller must not hand them to the user.
     """
     installed = []
     try:
         with _lock:
             for state, buffer in zip(reads, buffers):
-                state._release(buffer)
+                busy = state._busy
+                count = busy.pop(id(buffer)) - 1
+                if count:
+                    busy[id(buffer)] = count
             if values is None:
                 for state, spare in zip(writes, spares):
                     if state._spare is None and spare.shape == state.shape:
                         state._spare = spare
                 return installed
-            for state, value, spare in zip(writes, values, spares):
-                if value is not spare:
+            for state, value, spare, own in zip(writes, values, spares, owned):
+                if value is not spare and not own:
                     if spare.shape != value.shape:  # the State was resized meanwhile
                         spare = np.empty(value.shape, value.dtype)
                     np.copyto(spare, value)
-                state._install(spare)
-                installed.append(spare)
+                    value = spare
+                state._install(value)
+                if value is not spare and state._spare is None and spare.shape == value.shape:
+                    state._spare = spare
+                installed.append(value)
     finally:
         for state in writes:
             state._writer.release()

@@ -389,3 +389,82 @@ def test_concurrent_calls_lose_no_update():
     for t in threads:
         t.join()
     assert int(total.value) == 801
+
+
+def test_a_state_takes_a_new_value_computed_by_a_reduction_without_copying_it():
+    s = xp.State(0.0, name="s")
+
+    @xp.jit
+    def step(x):
+        new = s.value - 0.5 * xp.sum(x * 2.0)  # a reduction kernel: it cannot write the spare
+        s.value = new
+        return new, s.value * 1.0
+
+    x = np.ones(4)
+    step(x)
+    (entry,) = step._fast.values()
+    assert entry.owned == (True,)
+    kept = [step(x) for _ in range(3)]
+    for _ in range(3):
+        step(x)
+    for k, (new, old) in enumerate(kept, start=2):  # results never alias the State's buffers
+        assert float(new) == -4.0 * k and float(old) == -4.0 * (k - 1)
+    assert float(s.value) == -28.0
+    assert not np.asarray(s.value).flags.writeable
+
+
+def test_a_value_written_to_two_states_is_copied_into_each():
+    a, b = xp.State(np.zeros(3)), xp.State(np.zeros(3))
+
+    @xp.jit
+    def step(x):
+        new = xp.sum(x, axis=0)
+        a.value = new
+        b.value = new
+
+    step(np.ones((2, 3)))
+    assert not np.shares_memory(a._buffer, b._buffer)
+    step(np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(np.asarray(a.value), np.full(3, 4.0))
+    np.testing.assert_array_equal(np.asarray(b.value), np.full(3, 4.0))
+
+
+def test_a_call_for_a_resized_state_takes_nothing():
+    s = xp.State(np.zeros(3), name="s")
+
+    @xp.jit
+    def step():
+        s.value = s.value + 1.0
+
+    step()
+    s.value = np.zeros(5)  # between calls: the next one traces for the new shape
+    step()
+    np.testing.assert_array_equal(np.asarray(s.value), np.ones(5))
+    from lazyarr import _state
+
+    entry = step._cache[next(k for k in step._cache if len(k) == 2)]
+    assert _state.begin(entry.reads, entry.writes, ((s, (3,)),)) is None
+    assert not s._writer.locked()  # a stale call takes nothing
+
+
+def test_concurrent_calls_lose_no_update_of_a_value_the_state_takes_as_it_is():
+    total = xp.State(0.0, name="total")
+
+    @xp.jit
+    def add(x):
+        total.value = total.value + xp.sum(x * 1.0)  # a reduction kernel's own buffer
+
+    x = np.ones(3)
+    add(x)
+    assert next(iter(add._fast.values())).owned == (True,)
+
+    def worker():
+        for _ in range(200):
+            add(x)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert float(total.value) == 3.0 * 801

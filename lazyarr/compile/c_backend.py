@@ -726,8 +726,9 @@ def _runner(
 
     def run_many(args: list[np.ndarray], outs: list | None = None) -> list[np.ndarray]:
         if outs is None:
-            outs = [None] * len(dtypes)
-        outs = [new() if o is None else o for o, new in zip(outs, allocate)]
+            outs = [new() for new in allocate]
+        else:
+            outs = [new() if o is None else o for o, new in zip(outs, allocate)]
         if launch is not None:
             try:
                 launch(outs[0], *args, *outs[1:])

@@ -47,15 +47,19 @@ class _Entry:
     """
 
     __slots__ = (
+        "aliased",
+        "count",
         "direct",
         "fired",
         "fresh",
         "out_leaves",
         "out_tree",
+        "owned",
         "program",
         "reads",
         "shapes",
         "single",
+        "tuple",
         "writes",
     )
 
@@ -75,7 +79,24 @@ class _Entry:
         self.writes = tuple(writes)
         self.shapes = tuple((s, s.shape) for s in dict.fromkeys((*reads, *writes)))
         self.single = out_tree == ("leaf",) and out_leaves == [None]
+        # A flat tuple of program outputs is rebuilt without walking the tree.
+        self.tuple = out_tree == ("tuple", (("leaf",),) * len(out_leaves)) and not any(out_leaves)
         self.fresh = program.fresh
+        self.count = len(program.outputs) - len(self.writes)
+        # The function's results that are a State's new value, which may be the very
+        # buffer the State takes (its spare, written in place, or the value as it is).
+        slots = program.output_slots
+        self.aliased = tuple(
+            (i, j)
+            for i in range(self.count)
+            for j in range(len(self.writes))
+            if slots[i] == slots[self.count + j]
+        )
+        # The new values a State can take as they are, rather than copy into its spare.
+        news = slots[self.count :]
+        self.owned = tuple(
+            program.owned[self.count + j] and news.count(slot) == 1 for j, slot in enumerate(news)
+        )
         # NOTE: one kernel writing one fresh result is the per-call hot path.
         stateless = not self.shapes
         self.direct = program.direct if stateless and self.single and self.fresh[0] else None
@@ -87,31 +108,38 @@ class _Entry:
             return Array._new(unique(_CONSTANT, value.shape, value.dtype, value))
         if self.shapes:
             return self._run_with_states(values)
-        return self._results(self.program(values), values, ())
+        return self._results(self.program(values), values)
 
     def _run_with_states(self, values: list[np.ndarray]) -> Any:
         """Run with the States' buffers; commit their new values only if all went well."""
-        for state, shape in self.shapes:
-            if state._buffer.shape != shape:
-                raise _StaleStateError(tuple(s.shape for s, _ in self.shapes))
-        buffers, spares = _state.begin(self.reads, self.writes)
+        taken = _state.begin(self.reads, self.writes, self.shapes)
+        if taken is None:
+            raise _StaleStateError(tuple(s.shape for s, _ in self.shapes))
+        buffers, spares = taken
         inputs = [*values, *buffers, *spares]
         try:
             outputs = self.program(inputs)
         except BaseException:
-            _state.end(self.reads, buffers, self.writes, spares, None)
+            _state.end(self.reads, buffers, self.writes, spares, None, ())
             raise
-        count = len(outputs) - len(self.writes)
-        installed = _state.end(self.reads, buffers, self.writes, spares, outputs[count:])
-        return self._results(outputs[:count], inputs, installed)
+        count = self.count
+        news = outputs[count:]
+        installed = _state.end(self.reads, buffers, self.writes, spares, news, self.owned)
+        outputs = outputs[:count]
+        for i, j in self.aliased:
+            if outputs[i] is installed[j]:
+                outputs[i] = outputs[i].copy()
+        return self._results(outputs, inputs)
 
-    def _results(self, outputs: list, inputs: list, installed: Sequence[np.ndarray]) -> Any:
+    def _results(self, outputs: list, inputs: list) -> Any:
         """The outputs as the function returned them; never a buffer of the caller's or
         of a State."""
-        if installed:
-            outputs = [v.copy() if any(v is b for b in installed) else v for v in outputs]
         if self.single:
             return _wrap(outputs[0], () if self.fresh[0] else inputs)
+        if self.tuple:
+            return tuple(
+                [_wrap(value, () if fresh else inputs) for value, fresh in zip(outputs, self.fresh)]
+            )
         it = iter(zip(outputs, self.fresh))
         results = []
         for static in self.out_leaves:

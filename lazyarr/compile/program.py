@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._errors import relocate
 from .._graph import Node
 from .._ops import REGISTRY
 from . import eager
@@ -32,7 +33,7 @@ class Step:
     ``free``."""
 
     # Kernels: ``run(args, outs=None)``, their values. NumPy steps: ``run(args)``, the
-    # one value; views take their reads positionally (no list per call).
+    # one value; views and matmuls take their reads positionally (no list per call).
     run: Callable
     args: tuple[int, ...]
     outs: tuple[int, ...]
@@ -49,7 +50,87 @@ def _numpy_step(node: Node) -> Callable:
         # NOTE: views (reshape, transpose, slices) cannot fail on shapes fixed at trace
         # time; calling the implementation directly saves run_node's checks per call.
         return functools.partial(node.op.impl, **dict(node.attrs))
+    if _plain_matmul(node):
+        return _matmul_step(node)
     return functools.partial(run_node, node)
+
+
+def _positional(node: Node) -> bool:
+    """Whether a NumPy step takes its reads as arguments rather than one list."""
+    return node.op.kind == "shape" or _plain_matmul(node)
+
+
+def _plain_matmul(node: Node) -> bool:
+    """A matmul of operands of its own dtype and known shapes: ``np.matmul`` returns an
+    array of the declared shape and dtype, so ``run_node`` has nothing to check."""
+    return (
+        node.op.name == "matmul"
+        and all(i.dtype == node.dtype and None not in i.shape for i in node.inputs)
+        and None not in node.shape
+    )
+
+
+def _matmul_step(node: Node) -> Callable:
+    """``np.matmul`` called directly (``run_node`` costs as much as a small product).
+
+    Operands with stride-0 axes go through ``run_node``, which multiplies them as
+    NumPy multiplies real arrays. An error names the user's line, as there.
+    """
+    slow = functools.partial(run_node, node)
+    matmul = np.matmul
+
+    def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if 0 in a.strides or 0 in b.strides:
+            return slow([a, b])
+        try:
+            return matmul(a, b)
+        except Exception as e:
+            raise relocate(e, node.loc, node.op.name) from e
+
+    return run
+
+
+def _view(node: Node) -> tuple[str, object] | None:
+    """A view step as generated code, an ndarray method call or subscript
+    (``"{x}.reshape({c})"``) of its read ``x`` with the constant ``c``; None for other
+    steps. Every slot holds an ndarray, and the method costs a fifth of calling the
+    op's implementation (``np.reshape`` calls it)."""
+    attrs = dict(node.attrs)
+    name = node.op.name
+    if name == "reshape" and None not in attrs["shape"]:
+        return "{x}.reshape({c})", attrs["shape"]
+    if name == "permute_dims":
+        return "{x}.transpose({c})", attrs["axes"]
+    if name == "slice":
+        return "{x}[{c}]", tuple(slice(*s) for s in attrs["slices"])
+    return None
+
+
+def _quiet_errors() -> tuple[Callable, Callable, object] | None:
+    """``(set, reset, state)`` of NumPy's floating-point error state, with ``state``
+    ignoring every error, or None where this NumPy keeps it elsewhere.
+
+    ``np.errstate`` builds its state anew on every entry (about 1 us); the state is a
+    context variable, so setting a prebuilt one is as thread-safe as ``np.errstate``.
+    Unlike ``np.errstate`` it keeps NumPy's default buffer size, not one a caller set
+    with ``np.setbufsize`` (a tuning knob for ufunc loops).
+    """
+    try:
+        from numpy._core._ufunc_config import _extobj_contextvar as errors
+        from numpy._core.umath import _make_extobj
+
+        ignore = _make_extobj(all="ignore")
+        token = errors.set(ignore)
+        try:
+            ignoring = set(np.geterr().values()) == {"ignore"}
+        finally:
+            errors.reset(token)
+    except (ImportError, AttributeError, TypeError):
+        return None
+    return (errors.set, errors.reset, ignore) if ignoring else None
+
+
+_QUIET = _quiet_errors()
 
 
 def fold_constants(outputs: Sequence[Node]) -> None:
@@ -161,6 +242,13 @@ class Program:
         self.fresh = [
             slot in by_slot and by_slot[slot].backend != "numpy" for slot in self.output_slots
         ]
+        # Fresh outputs in buffers of their own that no NumPy step reads (so no output
+        # can be a view of them): a State may take one as its new buffer.
+        in_place = {o for s in self.steps for o, d in zip(s.outs, s.donors) if d is not None}
+        self.owned = [
+            fresh and slot not in read_by_numpy and slot not in in_place
+            for fresh, slot in zip(self.fresh, self.output_slots)
+        ]
         only = self.steps[0] if len(self.steps) == 1 else None
         # NOTE: a lone kernel over the arguments is called directly (the per-call hot path).
         self.direct = (
@@ -208,9 +296,13 @@ class Program:
             scope[f"run{k}"] = step.run
             reads = ", ".join(f"v{i}" for i in step.args)
             outs = [f"v{o}" for o in step.outs]
-            if step.backend == "numpy":
-                view = step.nodes[0].op.kind == "shape"
-                body.append(f"v{step.outs[0]} = run{k}({reads if view else f'[{reads}]'})")
+            inline = _view(step.nodes[0]) if step.backend == "numpy" else None
+            if inline is not None:
+                code, scope[f"c{k}"] = inline
+                body.append(f"v{step.outs[0]} = {code.format(x=reads, c=f'c{k}')}")
+            elif step.backend == "numpy":
+                listed = not _positional(step.nodes[0])
+                body.append(f"v{step.outs[0]} = run{k}({f'[{reads}]' if listed else reads})")
             elif not step.donors and not any(step.reuse):
                 body.append(f"{', '.join(outs)}, = run{k}([{reads}])")
             else:
@@ -232,8 +324,13 @@ class Program:
                 body.append(f"del {', '.join(f'v{i}' for i in step.free)}")
         # Compiled kernels never warn; views do no arithmetic.
         if any(s.backend == "numpy" and s.nodes[0].op.kind != "shape" for s in self.steps):
-            scope["errstate"] = np.errstate
-            body = ['with errstate(all="ignore"):', *(f"    {line}" for line in body)]
+            body = [f"    {line}" for line in body]
+            if _QUIET is None:
+                scope["errstate"] = np.errstate
+                body.insert(0, 'with errstate(all="ignore"):')
+            else:
+                scope["quiet"], scope["loud"], scope["ignore"] = _QUIET
+                body = ["token = quiet(ignore)", "try:", *body, "finally:", "    loud(token)"]
         outputs = ", ".join(f"v{i}" for i in self.output_slots)
         lines = [*head, *body, f"return [{outputs}]"]
         source = "\n".join(

@@ -159,3 +159,42 @@ def test_an_error_in_a_numpy_step_names_the_line_that_wrote_the_op():
     assert f.lower(np.ones((2, 2))).program.direct is None
     with pytest.raises(np.linalg.LinAlgError, match="in inv written at"):
         f(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["context-variable", "errstate"])
+def test_numpy_steps_run_silently_and_leave_the_error_state_as_it_was(monkeypatch, quiet):
+    from lazyarr.compile import program
+
+    if not quiet:
+        monkeypatch.setattr(program, "_QUIET", None)  # NumPy without the context variable
+    big = np.full((2, 2), 1e308)
+    overflow = xp.jit(lambda a, b: (a * 1.0) @ b)
+    failing = xp.jit(lambda a: xp.exp(xp.linalg.inv(a * 2.0)))
+    with np.errstate(all="raise"):
+        assert "numpy" in {step.backend for step in overflow.lower(big, big).program.steps}
+        assert np.all(np.isinf(np.asarray(overflow(big, big))))  # no FloatingPointError
+        assert np.geterr()["over"] == "raise"
+        with pytest.raises(np.linalg.LinAlgError):
+            failing(np.ones((2, 2)))
+        assert set(np.geterr().values()) == {"raise"}
+
+
+def test_a_matmul_multiplies_broadcast_and_transposed_operands_as_numpy_does():
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    f = xp.jit(lambda a, b: xp.matmul(a[1:, :].T, a[1:, :] * 1.0) + b)
+    assert "numpy" in {step.backend for step in f.lower(a, b).program.steps}
+    np.testing.assert_array_equal(np.asarray(f(a, b)), a[1:].T @ a[1:] + b)
+    broadcast = np.broadcast_to(rng.standard_normal((1, 3)), (5, 3))  # stride 0
+    dense = np.ascontiguousarray(broadcast)
+    np.testing.assert_array_equal(np.asarray(f(broadcast, b)), dense[1:].T @ dense[1:] + b)
+
+
+def test_an_error_in_a_matmul_names_the_line_that_wrote_it(monkeypatch):
+    def fail(a, b):
+        raise MemoryError("no memory for the product")
+
+    monkeypatch.setattr(np, "matmul", fail)
+    f = xp.jit(lambda a, b: (a * 2.0) @ b)
+    with pytest.raises(MemoryError, match=r"in matmul written at .*test_program\.py"):
+        f(np.ones((2, 2)), np.ones((2, 2)))
