@@ -56,20 +56,7 @@ def test_threads_have_their_own_buffers():
     rng = np.random.default_rng(1)
     inputs = [rng.standard_normal((40, 60)) for _ in range(8)]
     expected = [np.asarray(softmax(xp.asarray(x))) for x in inputs]
-    errors = []
-
-    def work(i):
-        for _ in range(30):
-            got = np.asarray(f(inputs[i]))
-            if not np.allclose(got, expected[i]):
-                errors.append(i)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _wrong_in_threads(lambda i: [f(inputs[i])], [[e] for e in expected], 30) == []
 
 
 def test_closed_over_lazy_values_are_computed_once_as_constants():
@@ -116,20 +103,7 @@ def test_many_threads_share_one_program():
     program = f.lower(*inputs[0]).program
     assert program.direct is None and any(any(step.reuse) for step in program.steps)
     expected = [mixed_numpy(*args) for args in inputs]
-    errors = []
-
-    def work(i):
-        for _ in range(50):
-            got = f(*inputs[i])
-            if not all(np.allclose(np.asarray(g), e) for g, e in zip(got, expected[i])):
-                errors.append(i)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _wrong_in_threads(lambda i: f(*inputs[i]), expected, 50) == []
 
 
 def test_intermediates_are_released_after_their_last_use():
@@ -198,3 +172,21 @@ def test_an_error_in_a_matmul_names_the_line_that_wrote_it(monkeypatch):
     f = xp.jit(lambda a, b: (a * 2.0) @ b)
     with pytest.raises(MemoryError, match=r"in matmul written at .*test_program\.py"):
         f(np.ones((2, 2)), np.ones((2, 2)))
+
+
+def _wrong_in_threads(call, expected: list, repeats: int) -> list[int]:
+    """Which of ``len(expected)`` threads, each calling ``call(i)`` ``repeats`` times,
+    ever got results other than ``expected[i]``."""
+    wrong = []
+
+    def work(i):
+        for _ in range(repeats):
+            if not all(np.allclose(np.asarray(g), e) for g, e in zip(call(i), expected[i])):
+                wrong.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(expected))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return wrong
