@@ -400,15 +400,19 @@ _declare(Op("concat", _concat_infer, lambda *xs, axis: np.concatenate(xs, axis=a
 
 
 # ----------------------------------------------------------------------------- indexing
+def gather_index_start(spec: tuple[int, ...]) -> int:
+    """Where a gather's index dimensions start in its result (NumPy's rule: in place of
+    the indexed axes when those are adjacent, else first)."""
+    positions = [a for a, s in enumerate(spec) if s >= 0]
+    return positions[0] if positions == list(range(positions[0], positions[-1] + 1)) else 0
+
+
 def _gather_infer(inputs, *, spec):
     x, indices = inputs[0], inputs[1:]
     index_shape = broadcast_shapes(*(i.shape for i in indices))
-    positions = [a for a, s in enumerate(spec) if s >= 0]
     rest = [x.shape[a] for a, s in enumerate(spec) if s < 0]
-    contiguous = positions == list(range(positions[0], positions[-1] + 1))
-    at = positions[0] if contiguous else 0
-    before = [x.shape[a] for a in range(at) if spec[a] < 0]
-    return tuple(before) + index_shape + tuple(rest[len(before) :]), x.dtype
+    at = gather_index_start(spec)
+    return tuple(rest[:at]) + index_shape + tuple(rest[at:]), x.dtype
 
 
 def _gather_impl(x, *indices, spec):

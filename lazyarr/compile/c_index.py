@@ -19,6 +19,7 @@ import numpy as np
 from .. import config
 from .._errors import format_location
 from .._graph import Node
+from .._ops import gather_index_start
 from .buffers import allocator
 from .c_kernels import C_TYPES, _cast
 from .numpy_backend import run_node
@@ -253,9 +254,7 @@ def _indexed(node: Node) -> list[tuple[int, int, tuple[int, ...]]]:
 def _gather_layout(node: Node) -> tuple[int, tuple[int, ...]]:
     """Where a gather's index dimensions start in its output, and their shape."""
     spec = dict(node.attrs)["spec"]
-    positions = [a for a, s in enumerate(spec) if s >= 0]
-    contiguous = positions == list(range(positions[0], positions[-1] + 1))
-    first = sum(1 for a in range(positions[0]) if spec[a] < 0) if contiguous else 0
+    first = gather_index_start(spec)
     index_ndim = node.ndim - sum(1 for s in spec if s < 0)
     return first, node.shape[first : first + index_ndim]
 
