@@ -30,7 +30,7 @@ import numpy as np
 from .. import __version__, config
 from .._errors import format_location, user_location
 from .._graph import Node
-from . import c_index, c_kernels, c_reduce
+from . import c_dense, c_index, c_kernels, c_reduce
 from .buffers import allocator
 from .cache import DiskCache
 
@@ -452,10 +452,14 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
             expressible[node] = ok
         return ok
 
+    dense = {p: c_dense.kernel_name(p) for p in c_dense.claim(order, outputs, readers, capable)}
+    taken = {m for p in dense for m in p.members}
     root_of: dict[Node, Node] = {}
     space: dict[Node, tuple] = {}  # the shape each kernel iterates over, by root
     roots: list[Node] = []
     for node in reversed(order):
+        if node in taken:
+            continue
         if node not in root_of:
             if capable(node):
                 space[node] = node.shape
@@ -469,14 +473,15 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
         for i in node.inputs:
             if (
                 i not in root_of
+                and i not in taken
                 and capable(i)
                 and len(readers.get(i, ())) == 1
                 and i not in outs
                 and i.shape in (space[root], ())
             ):
                 root_of[i] = root
-    moves = {n: c_index.kernel_name(n) for n in order if c_index.supported(n)}
-    if not roots and not moves:
+    moves = {n: c_index.kernel_name(n) for n in order if n not in taken and c_index.supported(n)}
+    if not roots and not moves and not dense:
         return [], set(), ""
     _merge_siblings(order, root_of, space)
     groups: dict[Node, list[Node]] = {}
@@ -518,6 +523,10 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
     source = c_kernels.PRELUDE + "".join(kernel_source(*spec) for spec in first.values())
     movers = {name: node for node, name in moves.items()}  # one kernel per name
     source += c_index.prelude() + "".join(c_index.source(n, node) for n, node in movers.items())
+    layers = {name: p for p, name in dense.items()}  # one kernel per name
+    if layers:
+        source += c_dense.prelude(list(layers.values()))
+        source += "".join(c_dense.source(name, p) for name, p in layers.items())
     try:
         lib = load(
             source,
@@ -525,32 +534,54 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
                 c_kernels.signature(name, len(reads), len(results))
                 for name, (_, _, reads, results, _) in first.items()
             ]
-            + [c_index.declaration(name, node) for name, node in movers.items()],
+            + [c_index.declaration(name, node) for name, node in movers.items()]
+            + [line for name, p in layers.items() for line in c_dense.declaration(name, p)],
         )
     except (RuntimeError, OSError) as e:
         _warn(f"{e}\nlazyarr: running these operations on the NumPy backend instead")
         return [], set(), ""
-    kernels = [
-        Kernel(
-            _runner(
-                getattr(lib, name), results, space[roots[0]], reads, _iteration_order(roots[0])
-            ),
-            tuple(results),
-            tuple(reads),
-            tuple(members),
-            name,
-        )
-        for roots, members, reads, results, name in specs
-    ] + [
-        Kernel(
-            c_index.runner(getattr(lib, name), node, PARALLEL_MIN),
-            (node,),
-            tuple(node.inputs),
-            (node,),
-            name,
-        )
-        for node, name in moves.items()
-    ]
+    kernels = (
+        [
+            Kernel(
+                _runner(
+                    getattr(lib, name), results, space[roots[0]], reads, _iteration_order(roots[0])
+                ),
+                tuple(results),
+                tuple(reads),
+                tuple(members),
+                name,
+            )
+            for roots, members, reads, results, name in specs
+        ]
+        + [
+            Kernel(
+                c_index.runner(getattr(lib, name), node, PARALLEL_MIN),
+                (node,),
+                tuple(node.inputs),
+                (node,),
+                name,
+            )
+            for node, name in moves.items()
+        ]
+        + [
+            Kernel(
+                c_dense.runner(
+                    lib,
+                    name,
+                    p,
+                    launcher() if len(p.reads) + len(p.results) < LAUNCH_MAX else None,
+                    config.num_threads(),
+                    PARALLEL_MIN,
+                ),
+                p.results,
+                p.reads,
+                p.members,
+                name,
+                p.results[:1],
+            )
+            for p, name in dense.items()
+        ]
+    )
     fused = {m for k in kernels for m in k.members} - {r for k in kernels for r in k.results}
     return kernels, fused, source
 
@@ -563,6 +594,9 @@ class Kernel(NamedTuple):
     reads: tuple[Node, ...]
     members: tuple[Node, ...]
     name: str
+    # Results stored after the kernel's last read, each element after the reads of the
+    # same position only: they may go into a donated input's buffer.
+    last: tuple[Node, ...] = ()
 
 
 def _merge_siblings(order: Sequence[Node], root_of: dict[Node, Node], space: dict) -> None:

@@ -182,6 +182,7 @@ class Program:
             partition(order, self.outputs) if partition is not None else ([], set(), "")
         )
         kernel_of = {r: k for k in kernels for r in k.results}
+        self._last = {r for k in kernels for r in k.last}
         self.order = order
         slot: dict[Node, int] = {n: i for i, n in enumerate(self.inputs)}
         template: list[np.ndarray | None] = [None] * len(self.inputs)
@@ -347,7 +348,8 @@ class Program:
 
         A donated input can take an output of an elementwise kernel that runs after
         every read of it and of every view of it (anything NumPy computes from it may
-        be a view); the kernel reads it at the very positions it writes. ``targets``
+        be a view); the kernel reads it at the very positions it writes. Other kernels'
+        results qualify where the kernel stores them after all its reads (``last``). ``targets``
         reserves a donated input for one output (by position): a State's spare buffer
         takes the State's new value and nothing else.
         """
@@ -373,10 +375,14 @@ class Program:
         returned = set(self.outputs)
         free = [i for i in donated if not any(a in returned for a in aliases[i])]
         for index, step in enumerate(self.steps):
-            if step.backend == "numpy" or any(m.op.kind != "elementwise" for m in step.nodes):
+            if step.backend == "numpy":
                 continue
+            elementwise = all(m.op.kind == "elementwise" for m in step.nodes)
             donors: list[int | None] = []
             for o, node in zip(step.outs, step.results):
+                if not elementwise and node not in self._last:
+                    donors.append(None)
+                    continue
                 match = next(
                     (
                         i
