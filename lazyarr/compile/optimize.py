@@ -12,13 +12,21 @@ over to the node that replaced it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import NamedTuple
 
 from .._errors import format_location
 from .._graph import Node, intern
 from .numpy_backend import schedule
-from .patterns import Rule, answering_readers, located_at, reset_location, reset_readers
+from .patterns import (
+    Rule,
+    answering_readers,
+    located_at,
+    reading_constants,
+    reset_constants,
+    reset_location,
+    reset_readers,
+)
 from .rewrites import PHASE_NAMES, RULE_NAMES, pipeline
 
 _MAX_PASSES = 8  # per phase; each pass reaches further when a rewrite exposes another
@@ -55,14 +63,27 @@ def optimize(
     outputs: Sequence[Node],
     exclude: Collection[str] = frozenset(),
     phases: Collection[str] | None = None,
+    *,
+    constants: Callable[[Node], bool] | None = None,
 ) -> tuple[list[Node], list[Fired]]:
     """The rewritten ``outputs`` and the rewrites that fired, in order.
 
     ``phases`` limits the run to those phases; ``exclude`` names phases or rules
-    to skip.
+    to skip. ``constants`` tells which constant leaves the rules may read the values
+    of (by default, all): the others stand for any value, as the leaves a gradient is
+    taken with respect to do (``x - b`` is not ``x`` where ``b`` is a differentiated 0).
     """
+    token = reading_constants(constants)
+    try:
+        return _optimize(list(outputs), exclude, phases)
+    finally:
+        reset_constants(token)
+
+
+def _optimize(
+    outputs: list[Node], exclude: Collection[str], phases: Collection[str] | None
+) -> tuple[list[Node], list[Fired]]:
     fired: list[Fired] = []
-    outputs = list(outputs)
     for phase, rules in pipeline():
         if phase in exclude or (phases is not None and phase not in phases):
             continue

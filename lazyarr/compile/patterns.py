@@ -9,6 +9,11 @@ function that builds the replacement from the captures; ``make`` and
 While a rule builds, ``readers(node)`` tells which nodes of the graph being
 rewritten read ``node`` (None for an output of the graph), ``clients(node)`` how
 many.
+
+The values of constants are read through ``scalar_value`` only, and a run may
+restrict which constants it reads (``reading_constants``): before differentiation
+only literals are constants, every other leaf is a variable, whatever its value
+(``x - b`` is not ``x`` when ``b`` is a 0 that a gradient is taken with respect to).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from .._ops import REGISTRY
 Captures = dict[str, Any]
 _location: contextvars.ContextVar = contextvars.ContextVar("rewrite_location", default=None)
 _readers: contextvars.ContextVar = contextvars.ContextVar("rewrite_readers", default=None)
+_constants: contextvars.ContextVar = contextvars.ContextVar("rewrite_constants", default=None)
 
 
 class Var:
@@ -122,9 +128,13 @@ class Rule:
 
 def scalar_value(node: Node) -> Any:
     """The value of a constant node holding one value everywhere (a 0-d one, or one
-    broadcast or small enough to check), else None."""
+    broadcast or small enough to check), else None; None too for a constant this run
+    must not read (see ``reading_constants``)."""
     value = node.value
     if node.op.name != "constant" or value is None:
+        return None
+    readable = _constants.get()
+    if readable is not None and not readable(node):
         return None
     if node.shape == ():
         return value[()]
@@ -134,6 +144,29 @@ def scalar_value(node: Node) -> Any:
     if first != first or not np.all(value == first):
         return None
     return first
+
+
+def is_literal(node: Node) -> bool:
+    """Whether ``node`` is a literal: a constant written in the code as a Python scalar
+    (the 0 of ``x - 0``) or made by the library, which equal ones share (``constant_node``
+    interns it by its content). Other constants are data (arrays passed in or made by the
+    user, State values, the arguments a transform differentiates): a gradient may be
+    taken with respect to them, now or later, so their values are not those of constants."""
+    if node.op.name != "constant" or node.value is None or not node.attrs:
+        return False
+    name, key = node.attrs[0]
+    return name == "key" and isinstance(key, tuple) and key[:1] == ("bytes",)
+
+
+def reading_constants(readable: Callable[[Node], bool] | None) -> contextvars.Token:
+    """Let the rules read the values of the constants ``readable`` accepts only (None:
+    of all of them); the others are leaves of unknown value. Reset with
+    ``reset_constants(token)``."""
+    return _constants.set(readable)
+
+
+def reset_constants(token: contextvars.Token) -> None:
+    _constants.reset(token)
 
 
 def make(name: str, *inputs: Node, **params: Any) -> Node:

@@ -35,6 +35,7 @@ from .._graph import Node, intern, postorder
 from .._ops import broadcast_shapes
 from .._statistical_functions import reduce
 from ..compile.optimize import optimize
+from ..compile.patterns import is_literal
 
 
 class Masked(NamedTuple):
@@ -63,10 +64,18 @@ def backward(
     (real or complex) nodes receive cotangents: a path through an integer or boolean
     value carries no gradient.
     """
+    targets = set(wrt)
     # NOTE: the stable forms (log(sigmoid) as -softplus, max-shifted logsumexp) are
     # differentiated, not the naive ones: their gradients stay finite where those overflow.
-    outputs, _ = optimize(outputs, phases=("canonicalize", "stabilize"))
-    targets = set(wrt)
+    # Only literals are constants to those rewrites: a leaf that is data (the arguments
+    # differentiated here or by an enclosing transform, the user's arrays, which a later
+    # grad may differentiate) is a variable whatever its value, or ``x - b`` with ``b``
+    # 0 would lose ``b`` as ``x``.
+    outputs, _ = optimize(
+        outputs,
+        phases=("canonicalize", "stabilize"),
+        constants=lambda node: is_literal(node) and node not in targets,
+    )
     order = postorder(outputs)
     live: set[Node] = set()
     for node in order:

@@ -52,6 +52,7 @@ from .._ops import REGISTRY, decode_key
 from .._searching_functions import where
 from .._sorting_functions import argsort
 from .._statistical_functions import cumulative_prod, cumulative_sum, prod, reduce
+from ..compile.patterns import is_literal
 from .backprop import Masked, NotDifferentiable, one_hot, sum_to
 from .scatter import SCATTER_ADD
 
@@ -64,9 +65,11 @@ def _is_complex(x: Array) -> bool:
 
 
 def _scalar(x: Array) -> float | complex | None:
-    """The value of a 0-d constant (a literal such as the 2 of ``x**2``), else None."""
+    """The value of a 0-d literal (the 2 of ``x**2``), else None: not of data (an
+    argument, a user's array), a variable that a gradient may be taken with respect to,
+    on which the gradient built here must keep depending (``b`` in ``x**b``)."""
     node = x._node
-    if node.shape == () and not node.inputs and node.value is not None:
+    if node.shape == () and is_literal(node):
         return node.value.item()
     return None
 

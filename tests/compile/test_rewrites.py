@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import lazyarr as xp
-from lazyarr.compile.optimize import check_names
+from lazyarr.compile.optimize import check_names, optimize
+from lazyarr.compile.patterns import is_literal
 from lazyarr.compile.rewrites import RULE_NAMES
 
 
@@ -83,6 +84,113 @@ def test_adding_positive_zero_is_kept_for_floats():
 def test_rewrites_valid_only_for_some_inputs_are_not_made():
     for f in (lambda x: x / x, lambda x: x * 0.0, lambda x: x - x, lambda x: xp.exp(xp.log(x))):
         assert xp.jit(f).lower(X).rewrites() == []
+
+
+# ------------------------------------------------------------------------ differentiated values
+# An argument being differentiated is a variable, whatever its value: ``x - b`` is not
+# ``x`` where ``b`` is 0, nor ``b * x`` ``x`` where ``b`` is 1, before the gradient
+# is taken (the rewrites before differentiation read the values of literals only).
+W = np.array([0.5, 1.5, 2.0])
+
+IDENTITY_AT = [  # f(namespace, w, b), and values of b equal to a rule's constant
+    ("x - b", lambda m, w, b: w - b, (0.0, -0.0)),
+    ("b - x", lambda m, w, b: b - w, (0.0,)),
+    ("x + b", lambda m, w, b: w + b, (0.0, -0.0)),
+    ("b + x", lambda m, w, b: b + w, (-0.0,)),
+    ("b * x", lambda m, w, b: b * w, (0.0, 1.0)),
+    ("x * b", lambda m, w, b: w * b, (0.0, 1.0)),
+    ("x / b", lambda m, w, b: w / b, (1.0,)),
+    ("b / x", lambda m, w, b: b / w, (0.0, 1.0)),
+    ("x ** b", lambda m, w, b: w**b, (0.0, 1.0, 2.0)),
+    ("log(b + x)", lambda m, w, b: m.log(b + w), (1.0,)),
+    ("exp(x) - b", lambda m, w, b: m.exp(w) - b, (1.0,)),
+]
+CASES_AT = [(name, f, v) for name, f, values in IDENTITY_AT for v in values]
+ARGUMENT_KINDS = {
+    "python float": lambda v: v,
+    "numpy 0-d": lambda v: np.float64(v),
+    "numpy 0-d array": lambda v: np.array(v),
+    "array": lambda v: np.full(3, v),
+}
+
+
+def central_gradient(f, b: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """d sum(f(W, b)) / d b by central differences in float64."""
+    g = np.zeros(np.shape(b))
+    for i in np.ndindex(g.shape):
+        step = np.zeros(np.shape(b))
+        step[i] = h
+        g[i] = (np.sum(f(np, W, b + step)) - np.sum(f(np, W, b - step))) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit"])
+@pytest.mark.parametrize("kind", list(ARGUMENT_KINDS))
+@pytest.mark.parametrize("name, f, value", CASES_AT, ids=[f"{n} at {v}" for n, _, v in CASES_AT])
+def test_the_gradient_wrt_an_argument_equal_to_a_rules_constant_is_exact(
+    name, f, value, kind, mode
+):
+    w = xp.asarray(W)
+    gradient = xp.grad(lambda b: xp.sum(f(xp, w, b)))
+    if mode == "jit":
+        gradient = xp.jit(gradient)
+    b = ARGUMENT_KINDS[kind](value)
+    got = np.asarray(gradient(b))
+    want = central_gradient(f, np.asarray(b, dtype=np.float64))
+    assert got.shape == np.shape(b)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    if name == "x - b":
+        np.testing.assert_array_equal(got, np.full(np.shape(b), -1.0 if got.ndim else -3.0))
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit"])
+def test_value_and_grad_wrt_several_arguments_at_zero_and_one(mode):
+    w = xp.asarray(W)
+
+    def f(a, b, c):
+        return xp.sum((w - a) * b + w / c + w**b)
+
+    run = xp.value_and_grad(f, argnums=(0, 1, 2))
+    if mode == "jit":
+        run = xp.jit(run)
+    value, (ga, gb, gc) = run(0.0, np.float64(1.0), np.ones(3))
+    np.testing.assert_allclose(float(value), np.sum(W + W + W))
+    np.testing.assert_allclose(float(ga), -3.0)
+    np.testing.assert_allclose(float(gb), np.sum(W + W * np.log(W)))
+    np.testing.assert_allclose(np.asarray(gc), -W)
+
+
+def test_literals_still_fold_beside_a_differentiated_argument():
+    """A literal 0 or 1 is a constant before and after differentiation, and a value that
+    is not differentiated folds in the optimized graph."""
+    assert rules_fired(lambda x: x - 0.0, X) == ["sub_zero"]
+    assert ops_of(xp.jit(lambda x: x - 0.0).lower(X)) == []
+    assert ops_of(xp.jit(lambda x: (x * 1.0) / 1.0).lower(X)) == []
+    # d/dx sum((x - 0.0) ** 2 * 1.0) = 2x: no subtract, no pow, no multiply by one left.
+    grad_x = xp.jit(xp.grad(lambda x: xp.sum((x - 0.0) ** 2 * 1.0)))
+    assert not {"subtract", "pow"} & set(ops_of(grad_x.lower(POS)))
+    np.testing.assert_allclose(np.asarray(grad_x(POS)), 2 * POS, rtol=1e-15)
+    # c, a static Python float, is not differentiated: x - c folds as x - 0.0 does.
+    lowered = xp.jit(lambda x, c: xp.grad(lambda x: xp.sum((x - c) * (x - c)))(x)).lower(POS, 0.0)
+    assert "subtract" not in ops_of(lowered)
+    # b is differentiated and equal to 0: the gradient -sum(x - b) * 2 still folds x - b,
+    # in the graph that computes it after differentiation.
+    g = xp.jit(lambda x, b: xp.grad(lambda b: xp.sum((x - b) * (x - b)))(b))
+    assert "subtract" not in ops_of(g.lower(POS, 0.0))
+    np.testing.assert_allclose(float(g(POS, 0.0)), -2 * np.sum(POS), rtol=1e-14)
+
+
+def test_rules_read_only_the_constants_they_are_given():
+    w, b = xp.asarray(W), xp.asarray(0.0)
+    y = (w - b)._node
+    (out,), _ = optimize([y], phases=("canonicalize",))
+    assert out is w._node  # by default every constant is read: b is 0
+    (kept,), _ = optimize([y], phases=("canonicalize",), constants=is_literal)
+    assert kept is y  # b is data: a variable, not the constant 0
+    literal = (w - 0.0)._node
+    assert is_literal(literal.inputs[1]) and not is_literal(b._node) and not is_literal(w._node)
+    (folded,), _ = optimize([literal], phases=("canonicalize",), constants=is_literal)
+    assert folded is literal.inputs[0]
 
 
 # ----------------------------------------------------------------------------- powers

@@ -225,6 +225,61 @@ def test_hessian_under_jit():
     np.testing.assert_allclose(np.asarray(H), np.diag(12 * x**2))
 
 
+# ----------------------------------------------------------------------------- values that vary
+# What is differentiated, here or by a transform around, is a variable whatever its value:
+# neither the rewrites before differentiation nor the VJP rules may take it for a literal.
+def test_grad_wrt_an_argument_equal_to_zero_keeps_it():
+    w = xp.asarray(np.ones(3))
+    for run in (xp.grad, lambda f: xp.jit(xp.grad(f))):
+        assert float(run(lambda b: xp.sum(w - b))(0.0)) == -3.0
+        assert float(run(lambda b: xp.sum(w - b))(np.float64(0.0))) == -3.0
+        np.testing.assert_array_equal(np.asarray(run(lambda b: xp.sum(w - b))(np.zeros(3))), -1)
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit"])
+def test_second_derivatives_through_a_literal_like_exponent(mode):
+    """d/db of d/da a**b: the VJP of a**b for b == 1 still depends on b."""
+    a, b = 2.0, 1.0
+    hessian = xp.hessian(lambda a, b: a**b, argnums=(0, 1))
+    if mode == "jit":
+        hessian = xp.jit(hessian)
+    H = [[float(h) for h in row] for row in hessian(a, b)]
+    ln = np.log(a)
+    want = [
+        [b * (b - 1) * a ** (b - 2), a ** (b - 1) * (1 + b * ln)],
+        [a ** (b - 1) * (1 + b * ln), a**b * ln**2],
+    ]
+    np.testing.assert_allclose(H, want, rtol=1e-12, atol=1e-15)
+    dda = xp.grad(lambda b: xp.grad(lambda a: a**b)(3.0))  # d/db (b * 3**(b - 1))
+    for e in (1.0, 2.0):  # (at 0, the derivative wrt a is 0 by convention, as JAX's)
+        np.testing.assert_allclose(float(dda(e)), 3 ** (e - 1) * (1 + e * np.log(3.0)))
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit"])
+def test_an_enclosing_transforms_argument_is_a_variable_of_the_inner_one(mode):
+    w = xp.asarray(np.array([0.5, 1.5, 2.0]))
+
+    def outer(b):  # d/db sum(w - b) = -3, through the gradient of c * (w - b) wrt c at 1
+        return xp.grad(lambda c: xp.sum(c * (w - b)))(1.0)
+
+    def outer_div(b):  # d/db sum(w / b) at b = 1 = -sum(w)
+        return xp.grad(lambda c: c * xp.sum(w / b))(1.0)
+
+    for f, want in ((outer, -3.0), (outer_div, -4.0)):
+        g = xp.grad(f)
+        if mode == "jit":
+            g = xp.jit(g)
+        assert float(g(0.0 if f is outer else 1.0)) == want
+
+
+def test_theano_style_gradient_of_a_gradient_wrt_another_array_at_zero():
+    w, x, y = xp.asarray(np.ones(3)), xp.asarray(np.zeros(3)), xp.asarray(np.ones(3))
+    gy = xp.grad(xp.sum(y * (w - x)), y)  # w - x, with x a variable of the next grad
+    np.testing.assert_array_equal(np.asarray(xp.grad(xp.sum(gy), x)), -np.ones(3))
+    gx = xp.grad(xp.sum((w - x) ** 2), x)  # x itself: 0 as it is, differentiated
+    np.testing.assert_array_equal(np.asarray(gx), -2 * np.ones(3))
+
+
 # ----------------------------------------------------------------------------- errors
 def test_non_scalar_output_names_the_callers_line_and_the_outputs_line():
     def f(x):
