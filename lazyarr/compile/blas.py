@@ -13,17 +13,30 @@ the op's NumPy reference runs.
 
 Importing this module installs ``gemm`` as the op's ``impl``, which the NumPy
 backend steps of a program call; the rewrites that form ``gemm`` import it.
+
+Threads: OpenBLAS's worker threads spin for about 0.1 s after each threaded call,
+and on a machine whose cores lazyarr's OpenMP kernels use too, the two sets of
+threads then take turns on the cores (the MNIST demo's epoch took 2.5 times as long
+with threaded BLAS between its kernels as without). So programs that mix kernels and
+BLAS call BLAS single-threaded on the calling thread (``hold``/``release``, through
+OpenBLAS's thread-local count), and ``gemm`` splits a large product into row panels
+that ``config.num_threads()`` threads compute at once, each calling BLAS on one
+thread: lazyarr's threads own the cores while a compiled program runs.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import glob
 import os
+import threading
 from collections.abc import Callable
 
 import cffi
 import numpy as np
 
+from .. import config
 from .._ops import REGISTRY
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -38,7 +51,9 @@ void {p}cblas_sgemv{s}(int, int, {i}, {i}, float, const float *, {i}, const floa
                        float, float *, {i});
 void {p}cblas_dgemv{s}(int, int, {i}, {i}, double, const double *, {i}, const double *, {i},
                        double, double *, {i});
+int openblas_set_num_threads_local(int);
 """
+PARALLEL_MIN = 1 << 24  # multiply-adds from which gemm splits a product between threads
 
 
 def _library() -> tuple[cffi.FFI, dict[str, Callable]] | None:
@@ -62,6 +77,9 @@ def _library() -> tuple[cffi.FFI, dict[str, Callable]] | None:
             }
         except (OSError, AttributeError):
             continue
+        # NOTE: OpenBLAS before 0.3.27 has no thread-local count: BLAS keeps its threads.
+        with contextlib.suppress(AttributeError):
+            routines["threads"] = lib.openblas_set_num_threads_local
         return ffi, routines
     return None
 
@@ -74,6 +92,37 @@ reference = REGISTRY["gemm"].impl
 def available() -> bool:
     """Whether ``gemm`` calls the BLAS (else NumPy's reference runs)."""
     return _LOADED is not None
+
+
+def holds_threads() -> bool:
+    """Whether ``hold`` can keep BLAS on the calling thread."""
+    return _LOADED is not None and "threads" in _LOADED[1]
+
+
+def hold() -> int:
+    """BLAS on the calling thread only, until ``release`` with the value returned."""
+    return _LOADED[1]["threads"](1)
+
+
+def release(previous: int) -> None:
+    _LOADED[1]["threads"](previous)
+
+
+_pool: list[tuple[int, concurrent.futures.ThreadPoolExecutor]] = []
+_pool_lock = threading.Lock()
+
+
+def _workers(n: int) -> concurrent.futures.ThreadPoolExecutor:
+    """Threads that call BLAS single-threaded, ``n`` of them at least."""
+    with _pool_lock:
+        if not _pool or _pool[0][0] < n:
+            if _pool:
+                _pool.pop()[1].shutdown(wait=False)
+            executor = concurrent.futures.ThreadPoolExecutor(
+                n, thread_name_prefix="lazyarr-blas", initializer=hold
+            )
+            _pool.append((n, executor))
+        return _pool[0][1]
 
 
 def _lead(rows: int, cols: int, row_stride: int, col_stride: int, item: int) -> int | None:
@@ -140,22 +189,33 @@ def gemm(a: np.ndarray, b: np.ndarray, *c: np.ndarray, alpha: float, beta: float
         return out
     a, trans_a, lda = _operand(a)
     b, trans_b, ldb = _operand(b)
-    routines["gemm" + char](
-        _ROW_MAJOR,
-        trans_a,
-        trans_b,
-        m,
-        n,
-        k,
-        alpha,
-        ffi.cast(pointer, a.ctypes.data),
-        lda,
-        ffi.cast(pointer, b.ctypes.data),
-        ldb,
-        beta,
-        ffi.cast(pointer, out.ctypes.data),
-        n,
-    )
+    call = routines["gemm" + char]
+    item = a.itemsize
+
+    def rows(first: int, last: int) -> None:
+        """Rows ``first:last`` of the result: those rows of ``a`` (its columns, read
+        transposed)."""
+        start = first * (lda if trans_a == _NO_TRANS else 1) * item
+        call(
+            *(_ROW_MAJOR, trans_a, trans_b, last - first, n, k, alpha),
+            *(ffi.cast(pointer, a.ctypes.data + start), lda),
+            *(ffi.cast(pointer, b.ctypes.data), ldb, beta),
+            *(ffi.cast(pointer, out.ctypes.data + first * n * item), n),
+        )
+
+    parts = min(config.num_threads(), m // 64) if m * n * k >= PARALLEL_MIN else 1
+    if parts <= 1 or not holds_threads():
+        rows(0, m)
+        return out
+    bounds = [m * j // parts for j in range(parts + 1)]
+    done = [_workers(parts - 1).submit(rows, *bounds[j : j + 2]) for j in range(1, parts)]
+    held = hold()
+    try:
+        rows(*bounds[:2])
+    finally:
+        release(held)
+    for future in done:
+        future.result()
     return out
 
 

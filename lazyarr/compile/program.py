@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import math
 import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import numpy as np
 from .._errors import relocate
 from .._graph import Node
 from .._ops import REGISTRY
-from . import eager
+from . import blas, eager
 from .numpy_backend import run_node, schedule
 
 _INPUT = REGISTRY["input"]
@@ -70,6 +71,17 @@ def _plain_matmul(node: Node) -> bool:
     )
 
 
+def _mixes_blas_and_kernels(steps: Sequence[Step]) -> bool:
+    """Whether NumPy steps that may call BLAS run between compiled kernels: BLAS then
+    runs on the calling thread (see ``blas``), so that its idle threads do not spin on
+    the cores the kernels' threads use."""
+    return (
+        blas.holds_threads()
+        and any(s.backend != "numpy" for s in steps)
+        and any(s.backend == "numpy" and s.nodes[0].op.kind == "linalg" for s in steps)
+    )
+
+
 def _matmul_step(node: Node) -> Callable:
     """``np.matmul`` called directly (``run_node`` costs as much as a small product).
 
@@ -78,6 +90,14 @@ def _matmul_step(node: Node) -> Callable:
     """
     slow = functools.partial(run_node, node)
     matmul = np.matmul
+    a, b = node.inputs
+    if (
+        a.ndim == b.ndim == 2
+        and node.dtype in blas.DTYPES
+        and math.prod((*a.shape, b.shape[1])) >= blas.PARALLEL_MIN
+    ):
+        # NOTE: a large product through gemm, whose row panels run on lazyarr's threads
+        matmul = functools.partial(blas.gemm, alpha=1.0)
 
     def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if 0 in a.strides or 0 in b.strides:
@@ -332,6 +352,10 @@ class Program:
             else:
                 scope["quiet"], scope["loud"], scope["ignore"] = _QUIET
                 body = ["token = quiet(ignore)", "try:", *body, "finally:", "    loud(token)"]
+        if _mixes_blas_and_kernels(self.steps):
+            scope["hold"], scope["release"] = blas.hold, blas.release
+            body = ["held = hold()", "try:", *(f"    {line}" for line in body)]
+            body += ["finally:", "    release(held)"]
         outputs = ", ".join(f"v{i}" for i in self.output_slots)
         lines = [*head, *body, f"return [{outputs}]"]
         source = "\n".join(

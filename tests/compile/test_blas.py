@@ -183,3 +183,54 @@ def test_without_the_library_the_reference_runs(monkeypatch):
     a = np.arange(6.0).reshape(2, 3)
     want = 2.0 * (a @ a.T) + 3.0
     np.testing.assert_array_equal(blas.gemm(a, a.T, np.ones(2), alpha=2.0, beta=3.0), want)
+
+
+# ----------------------------------------------------------------------------- threads
+needs_thread_control = pytest.mark.skipif(
+    not blas.holds_threads(), reason="this OpenBLAS has no thread-local thread count"
+)
+
+
+@needs_thread_control
+def test_hold_keeps_blas_on_the_calling_thread_until_release():
+    held = blas.hold()
+    try:
+        assert blas.hold() == 1  # what the first hold set
+    finally:
+        blas.release(held)
+    assert blas.hold() == held
+    blas.release(held)
+
+
+@needs_thread_control
+@pytest.mark.parametrize("threads", ["2", "3"])
+@pytest.mark.parametrize("how_a", ["C", "T"])
+def test_large_products_split_into_row_panels(monkeypatch, threads, how_a):
+    """Row panels on several threads, each calling BLAS alone, give NumPy's product
+    (transposed ``a`` read in place: its panels are column ranges of the stored matrix)."""
+    monkeypatch.setenv("LAZYARR_NUM_THREADS", threads)
+    monkeypatch.setattr(blas, "PARALLEL_MIN", 1)
+    rng = np.random.default_rng(3)
+    a, view = _layout(rng, (203, 31), np.float64, how_a)
+    a = view(a)
+    b = rng.standard_normal((31, 7))
+    c = rng.standard_normal(7)
+    got = blas.gemm(a, b, c, alpha=0.5, beta=-2.0)
+    np.testing.assert_allclose(got, 0.5 * (a @ b) - 2.0 * c, rtol=1e-12, atol=1e-12)
+
+
+def test_a_program_mixing_blas_and_kernels_runs_blas_on_its_thread():
+    """A product between elementwise kernels: BLAS is held to the calling thread while
+    the program runs (its idle threads would spin on the kernels' cores), and the
+    calling thread's own setting is back afterwards."""
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((300, 200)), rng.standard_normal((200, 50))
+    f = xp.jit(lambda a, b: xp.tanh(xp.exp(a * 0.01) @ b) * 2.0)
+    expected = np.tanh(np.exp(a * 0.01) @ b) * 2.0
+    np.testing.assert_allclose(f(a, b), expected, rtol=1e-10, atol=1e-13)
+    if blas.holds_threads():
+        held = blas.hold()
+        blas.release(held)
+        f(a, b)
+        assert blas.hold() == held
+        blas.release(held)
