@@ -55,8 +55,8 @@ class Pattern(NamedTuple):
     x: Node  # the (n, d) matrix
     w: Node  # the (d, k) matrix
     m1: Node  # X @ W
-    m2: Node  # X.T @ R, the (d, k) result
-    r: Node  # R
+    m2: Node | None  # X.T @ R, the (d, k) result (None: the rows' work only)
+    r: Node | None  # R
     region: tuple[Node, ...]  # the row nodes, in order (M1 among them)
     sums: tuple[Node, ...]  # sums of region values over the rows
     members: tuple[Node, ...]  # every node the kernel computes
@@ -155,8 +155,9 @@ def claim(
     found: list[Pattern] = []
     needs: list[set[int]] = []  # per pattern found: those whose results it reads
     used: set[Node] = set()
-    for m2 in order:
-        p = _match(m2, order, position, outs, readers, capable, used)
+    candidates = [(_match, node) for node in order] + [(_forward, node) for node in order]
+    for match, node in candidates:
+        p = match(node, order, position, outs, readers, capable, used)
         if p is None:
             continue
         reads = set(p.reads)
@@ -224,6 +225,28 @@ def _match(m2, order, position, outs, readers, capable, used) -> Pattern | None:
     return None
 
 
+def _forward(m1, order, position, outs, readers, capable, used) -> Pattern | None:
+    """``X @ W`` and the work on its rows without a product by ``X.T`` (a classifier's
+    prediction, a loss): claimed where the rows are reduced (a softmax), the work
+    BLAS's narrow products and separate passes do worst."""
+    first = _product(m1)
+    if first is None or m1 in used:
+        return None
+    x, w, c1 = first[:3]
+    if x.ndim != 2 or None in x.shape or 0 in x.shape or x.dtype != m1.dtype:
+        return None
+    n, d = x.shape
+    k = m1.shape[1]
+    if not 0 < k <= K_MAX or w.shape != (d, k) or w.dtype != x.dtype:
+        return None
+    if c1 is not None and (c1.dtype != x.dtype or len(c1.shape) > 2):
+        return None
+    p = _rows(m1, None, x, None, None, first, order, position, outs, readers, capable, used)
+    if p is None or not any(_row_reduction(m, n, k) for m in p.region):
+        return None
+    return p
+
+
 def _rows(m1, m2, x, r, c2, first, order, position, outs, readers, capable, used):
     """The pattern with these products, if the work between them runs row by row."""
     n = x.shape[0]
@@ -232,7 +255,9 @@ def _rows(m1, m2, x, r, c2, first, order, position, outs, readers, capable, used
     for node in order[position[m1] + 1 :]:
         if any(i in below for i in node.inputs):
             below.add(node)
-    if r not in below or any(i in below for i in (first[1], first[2], c2) if i is not None):
+    if (r is not None and r not in below) or any(
+        i in below for i in (first[1], first[2], c2) if i is not None
+    ):
         return None
 
     def fits(node: Node, region: set[Node]) -> bool:
@@ -261,7 +286,7 @@ def _rows(m1, m2, x, r, c2, first, order, position, outs, readers, capable, used
     for node in order[position[m1] + 1 :]:
         if any(i in region for i in node.inputs) and fits(node, region):
             region.add(node)
-    if r not in region:
+    if r is not None and r not in region:
         return None
     # Nodes computed before, read by the region only (the terms of the labels).
     grown = True
@@ -285,15 +310,21 @@ def _rows(m1, m2, x, r, c2, first, order, position, outs, readers, capable, used
         for node in order[position[m1] + 1 :]
         if node not in used and node.inputs and node.inputs[0] in region and _row_sum(node, n, k)
     ]
-    members_set = {m2, *region, *sums}
-    pt = m2.inputs[0]
-    if readers.get(pt, set()) <= members_set and pt not in outs:
-        members_set.add(pt)
+    members_set = {*region, *sums}
+    products = (m2,) if m2 is not None else ()
+    pt = m2.inputs[0] if m2 is not None else None
+    if m2 is not None:
+        members_set.add(m2)
+        if readers.get(pt, set()) <= members_set and pt not in outs:
+            members_set.add(pt)
     members = tuple(node for node in order if node in members_set)
     inside = set(members)
     rows = tuple(node for node in order if node in region)
     extra = [
-        i for m in (*rows, m2) for i in m.inputs if i not in inside and i not in (x, first[1], pt)
+        i
+        for m in (*rows, *products)
+        for i in m.inputs
+        if i not in inside and i not in (x, first[1], pt)
     ]
     reads = tuple(dict.fromkeys([x, first[1], *extra]))
     stored = tuple(m for m in rows if m in outs or any(j not in inside for j in readers.get(m, ())))
@@ -307,7 +338,7 @@ def _rows(m1, m2, x, r, c2, first, order, position, outs, readers, capable, used
         tuple(sums),
         members,
         reads,
-        (m2, *stored, *sums),
+        (*products, *stored, *sums),
         frozenset(below),
     )
 
@@ -353,7 +384,8 @@ def prelude(patterns: Sequence[Pattern]) -> str:
             for r, c in sorted(tiles):
                 lines += _dot(t, v, r, c)
         lines.append("#endif")
-        for c in sorted({c for k in ks for c in _acc_tiles(k)}):
+        backward = {p.m1.shape[1] for p in patterns if p.x.dtype == dtype and p.m2 is not None}
+        for c in sorted({c for k in backward for c in _acc_tiles(k)}):
             lines += _acc(t, v, c)
     return "\n".join(lines) + "\n"
 
@@ -480,7 +512,7 @@ def _acc(t: str, v: str, c: int) -> list[str]:
     ]
 
 
-def _products(name: str, t: str, k: int) -> list[str]:
+def _products(name: str, t: str, k: int, backward: bool) -> list[str]:
     """``name_dots`` (the block's ``rows x k`` dot products into ``z``) and ``name_accs``
     (the block's rows of ``g`` times ``X`` into ``gt``), through the tiles for ``k``;
     any ``k`` is right, others through the smallest tiles."""
@@ -509,6 +541,10 @@ def _products(name: str, t: str, k: int) -> list[str]:
         "        for (a = 0; a < rows; a++)",
         f"            lz_dn_dot_{t}_1_1(x + a * ldx, ldx, wt + c * d, d, z + a * k + c, k);",
         "}",
+    ]
+    if not backward:
+        return [line for line in lines if line]
+    lines += [
         f"static void {name}_accs(const {t} *x, int64_t ldx, int64_t rows, const {t} *g,"
         f" int64_t k, int64_t d, {t} *gt) {{",
         "    int64_t c = 0;",
@@ -556,7 +592,9 @@ class _Rows:
         self.where = {m: j for j, m in enumerate(p.region)}
         self.read_at = {r: j for j, r in enumerate(p.reads)}
         self.sums = {s: j for j, s in enumerate(p.sums)}
-        self.stored = {m: j for j, m in enumerate(p.results) if j > 0 and m not in self.sums}
+        self.stored = {
+            m: j for j, m in enumerate(p.results) if m is not p.m2 and m not in self.sums
+        }
         self.summed: dict[Node, list[Node]] = {}
         for s in p.sums:
             self.summed.setdefault(s.inputs[0], []).append(s)
@@ -677,6 +715,11 @@ class _Rows:
         return body, buffered
 
 
+def _out(j: int) -> str:
+    """The C parameter of result ``j`` (``c_kernels.signature``)."""
+    return f"out{j or ''}"
+
+
 def source(name: str, p: Pattern) -> str:
     """The kernel's C source (after ``prelude``): the parts, each a range of row
     blocks with its own accumulators, then their totals."""
@@ -685,45 +728,44 @@ def source(name: str, p: Pattern) -> str:
     t = C_TYPES[p.x.dtype]
     size = np.dtype(p.x.dtype).itemsize
     n_reads, n_outs = len(p.reads), len(p.results) + 1
-    scratch = f"out{n_outs - 1}"
     rows = _Rows(p)
     body, buffered = rows.code()
-    scalars, where, read_at, sums, stored = (
-        rows.scalars,
-        rows.where,
-        rows.read_at,
-        rows.sums,
-        rows.stored,
-    )
-    read = rows.read
-    scalar_rows = rows.vector_rows
+    backward = p.m2 is not None
+    c2 = _product(p.m2)[2] if backward else None
 
     def declare(reads: Sequence[Node]) -> list[str]:
-        out = []
+        lines = []
         for r in reads:
-            ct, j = C_TYPES[r.dtype], read_at[r]
-            if r in scalars:
-                out.append(f"    const {ct} s{j} = *(const {ct} *)arg{j};")
+            ct, j = C_TYPES[r.dtype], rows.read_at[r]
+            if r in rows.scalars:
+                lines.append(f"    const {ct} s{j} = *(const {ct} *)arg{j};")
             else:
-                out.append(f"    const {ct} *restrict a{j} = (const {ct} *)arg{j};")
-        return out
+                lines.append(f"    const {ct} *restrict a{j} = (const {ct} *)arg{j};")
+        return lines
 
+    matrix = f"LZ_DN_R64(k * d * {size})"
     block = f"LZ_DN_R64({BLOCK} * k * {size})"
     sums_bytes = f"LZ_DN_R64({len(p.sums)} * k * 8)"
-    part_bytes = (
-        f"LZ_DN_R64(k * d * {size}) + 2 * {block} + {len(buffered)} * LZ_DN_R64(k * 8)"
-        f" + {sums_bytes}"
+    part_bytes = " + ".join(
+        [matrix] * backward + [f"2 * {block}", f"{len(buffered)} * LZ_DN_R64(k * 8)", sums_bytes]
     )
-    _, _, c2, alpha2, beta2 = _product(p.m2)
-    total = f"({t}){alpha2!r} * s" if p.m2.op.name == "gemm" else "s"
-    if c2 is not None:
-        total += f" + ({t}){beta2!r} * {read(c2, (d, k), ('j', 'c'))}"
     arguments = _arguments(n_reads, n_outs)
+    accumulate = "            ".join(
+        [
+            *(f"double u{j} = 0;\n" for j in rows.sums.values()),
+            "#pragma omp simd"
+            + (
+                f" reduction(+:{', '.join(f'u{j}' for j in rows.sums.values())})\n"
+                if p.sums
+                else "\n"
+            ),
+        ]
+    )
     lines = [
-        *_products(name, t, k),
+        *_products(name, t, k, backward),
         f"int64_t {name}_scratch(int64_t d, int64_t k, int64_t parts)",
         "{",
-        f"    return 64 + LZ_DN_R64(k * d * {size}) + parts * ({part_bytes});",
+        f"    return 64 + {matrix} + parts * ({part_bytes});",
         "}",
         "static " + signature(f"{name}_part", n_reads, n_outs, "int64_t part, int64_t parts, "),
         "{",
@@ -731,22 +773,28 @@ def source(name: str, p: Pattern) -> str:
         f"    const {t} *restrict X = (const {t} *)arg0;",
         *declare([r for r in p.reads[2:] if r is not c2]),
         *(
-            f"    {C_TYPES[m.dtype]} *restrict o{j} = ({C_TYPES[m.dtype]} *)out{j};"
-            for m, j in stored.items()
+            f"    {C_TYPES[m.dtype]} *restrict o{j} = ({C_TYPES[m.dtype]} *)" + _out(j) + ";"
+            for m, j in rows.stored.items()
         ),
-        f"    char *base = LZ_DN_ALIGN({scratch});",
+        f"    char *base = LZ_DN_ALIGN(out{n_outs - 1});",
         f"    const {t} *restrict wt = (const {t} *)base;",
-        f"    base += LZ_DN_R64(k * d * {size}) + part * ({part_bytes});",
-        f"    {t} *restrict gt = ({t} *)base; base += LZ_DN_R64(k * d * {size});",
+        f"    base += {matrix} + part * ({part_bytes});",
+        *(
+            [
+                f"    {t} *restrict gt = ({t} *)base; base += {matrix};",
+                f"    memset(gt, 0, k * d * {size});",
+            ]
+            if backward
+            else []
+        ),
         f"    {t} *restrict zb = ({t} *)base; base += {block};",
         f"    {t} *restrict gb = ({t} *)base; base += {block};",
         *(
-            f"    {C_TYPES[m.dtype]} *restrict b{where[m]} = ({C_TYPES[m.dtype]} *)base;"
+            f"    {C_TYPES[m.dtype]} *restrict b{rows.where[m]} = ({C_TYPES[m.dtype]} *)base;"
             " base += LZ_DN_R64(k * 8);"
             for m in buffered
         ),
         "    double *restrict u = (double *)base;",
-        f"    memset(gt, 0, k * d * {size});",
         f"    memset(u, 0, {len(p.sums)} * k * 8);",
         f"    const int64_t blocks = (n + {BLOCK - 1}) / {BLOCK};",
         "    const int64_t first = blocks * part / parts, last = blocks * (part + 1) / parts;",
@@ -754,32 +802,22 @@ def source(name: str, p: Pattern) -> str:
         f"        const int64_t r0 = block * {BLOCK};",
         f"        const int64_t rows = n - r0 < {BLOCK} ? n - r0 : {BLOCK};",
         f"        {name}_dots(X + r0 * d, d, rows, wt, d, k, zb);",
-        *(
-            [
-                *(f"        double u{j} = 0;" for j in sums.values()),
-                "        #pragma omp simd"
-                + (f" reduction(+:{', '.join(f'u{j}' for j in sums.values())})" if sums else ""),
-            ]
-            if scalar_rows
-            else []
-        ),
+        *([f"        {accumulate}"] if rows.vector_rows else []),
         "        for (int64_t q = 0; q < rows; q++) {",
         "            const int64_t i = r0 + q;",
         f"            const {t} *zq = zb + q * k;",
         f"            {t} *gq = gb + q * k;",
         *("            " + line for line in body),
         "        }",
-        *(f"        u[{j} * k] += u{j};" for j in sums.values() if scalar_rows),
-        f"        {name}_accs(X + r0 * d, d, rows, gb, k, d, gt);",
+        *(f"        u[{j} * k] += u{j};" for j in rows.sums.values() if rows.vector_rows),
+        *([f"        {name}_accs(X + r0 * d, d, rows, gb, k, d, gt);"] if backward else []),
         "    }",
         "}",
         signature(name, n_reads, n_outs),
         "{",
         "    const int64_t n = shape[0], d = shape[1], k = shape[2];",
         f"    const {t} *restrict W = (const {t} *)arg1;",
-        f"    {t} *restrict o0 = ({t} *)out;",
-        *declare([c2] if c2 is not None and c2 in read_at else []),
-        f"    char *base = LZ_DN_ALIGN({scratch});",
+        f"    char *base = LZ_DN_ALIGN(out{n_outs - 1});",
         f"    {t} *restrict wt = ({t} *)base;",
         "    for (int64_t j = 0; j < d; j++)",
         "        for (int64_t c = 0; c < k; c++) wt[c * d + j] = W[j * k + c];",
@@ -797,17 +835,26 @@ def source(name: str, p: Pattern) -> str:
         "    } else {",
         f"        {name}_part(0, 1, {arguments});",
         "    }",
-        f"    base += LZ_DN_R64(k * d * {size});",
+        f"    base += {matrix};",
         f"    const int64_t part_bytes = {part_bytes};",
-        "    for (int64_t c = 0; c < k; c++)",
-        "        for (int64_t j = 0; j < d; j++) {",
-        f"            {t} s = 0;",
-        "            for (int64_t p = 0; p < parts; p++)",
-        f"                s += (({t} *)(base + p * part_bytes))[c * d + j];",
-        f"            o0[j * k + c] = {total};",
-        "        }",
     ]
-    for s, j in sums.items():
+    if backward:
+        _, _, _, alpha2, beta2 = _product(p.m2)
+        total = f"({t}){alpha2!r} * s" if p.m2.op.name == "gemm" else "s"
+        if c2 is not None:
+            total += f" + ({t}){beta2!r} * {rows.read(c2, (d, k), ('j', 'c'))}"
+        lines += [
+            f"    {t} *restrict o0 = ({t} *)out;",
+            *declare([c2] if c2 is not None else []),
+            "    for (int64_t c = 0; c < k; c++)",
+            "        for (int64_t j = 0; j < d; j++) {",
+            f"            {t} s = 0;",
+            "            for (int64_t p = 0; p < parts; p++)",
+            f"                s += (({t} *)(base + p * part_bytes))[c * d + j];",
+            f"            o0[j * k + c] = {total};",
+            "        }",
+        ]
+    for s, j in rows.sums.items():
         ct = C_TYPES[s.dtype]
         width = "k" if _row_sum(s, n, k) == k and k > 1 else "1"
         totals = f"(double *)(base + (p + 1) * part_bytes - {sums_bytes})"  # each part's u
@@ -815,7 +862,7 @@ def source(name: str, p: Pattern) -> str:
             f"    for (int64_t c = 0; c < {width}; c++) {{",
             "        double s = 0;",
             f"        for (int64_t p = 0; p < parts; p++) s += ({totals})[{j} * k + c];",
-            f"        (({ct} *)out{p.results.index(s)})[c] = ({ct})s;",
+            f"        (({ct} *){_out(p.results.index(s))})[c] = ({ct})s;",
             "    }",
         ]
     lines.append("}")

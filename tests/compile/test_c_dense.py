@@ -390,11 +390,32 @@ def test_integer_x_is_not_claimed():
     assert_not_dense(jitted.lower(x, y, W))
 
 
-def test_forward_product_alone_is_not_claimed():
+def test_prediction_with_a_softmax_is_claimed():
+    """``X @ W`` with no ``X.T @ R``: a classifier's prediction, its rows reduced."""
+
     def f(x, W, b, mod=xp):
         logits = x @ W + b
         e = mod.exp(logits - mod.max(logits, axis=1, keepdims=True))
-        return e / mod.sum(e, axis=1, keepdims=True)
+        p = e / mod.sum(e, axis=1, keepdims=True)
+        return p, mod.sum(p * p, axis=0), mod.mean(logits)
+
+    jitted = xp.jit(f)
+    for n, d, k, dtype in [
+        (40, 12, 5, np.float64),
+        (601, 784, 10, np.float32),
+        (9, 3, 1, np.float32),
+    ]:
+        x, _, W, b = problem(n, d, k, dtype, seed=15)
+        close_all(jitted(x, W, b), f(x, W, b, mod=np), f"{n}x{d}x{k}")
+        assert_dense(jitted.lower(x, W, b), "gemm", "max", "exp", "sum")
+
+
+def test_forward_product_without_row_reductions_is_left_to_blas():
+    """``tanh(X @ W + b)``: BLAS and an elementwise kernel already do it in two passes
+    over the small result."""
+
+    def f(x, W, b, mod=xp):
+        return mod.tanh(x @ W + b)
 
     x, _, W, b = problem(40, 12, 5, np.float64, seed=15)
     jitted = xp.jit(f)
