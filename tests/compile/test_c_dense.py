@@ -515,3 +515,42 @@ def test_wide_weights_are_left_to_blas():
     x, t, W, b = problem(40, 12, K_MAX + 1, np.float32)
     assert_not_dense(step.lower(x, t, W, b))
     close_all(step(x, t, W, b), softmax_step(x, t, W, b), "wide")
+
+
+# ----------------------------------------------------------------------------- other regions
+REGIONS = {
+    "least squares, vector": lambda m, X, W, Y: W[:, 0] - 0.01 * (X.T @ (X @ W[:, 0] - Y[:, 0])),
+    "least squares, matrix, with the loss": lambda m, X, W, Y: (
+        W - 0.01 * (X.T @ (X @ W - Y)),
+        m.mean((X @ W - Y) ** 2),
+    ),
+    "row sum times a clipped product": lambda m, X, W, Y: (
+        X.T @ (m.maximum(X @ W, 0) * m.sum(X @ W, axis=1, keepdims=True))
+    ),
+    "column sums kept, row min": lambda m, X, W, Y: (
+        X.T @ m.exp(-(X @ W)),
+        m.sum(m.exp(-(X @ W)), axis=0, keepdims=True),
+        m.min(X @ W, axis=1),
+    ),
+    "prediction: row min and row sums": lambda m, X, W, Y: (
+        m.min(X @ W, axis=1) + m.sum(X @ W * Y, axis=1)
+    ),
+    "scaled, added to W": lambda m, X, W, Y: (-2.0 * (X.T @ (Y - X @ W))) + W,
+}
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("region", REGIONS, ids=str)
+def test_other_regions(region, dtype):
+    """Least squares, losses, row and column reductions of every kind the kernel takes."""
+    f = REGIONS[region]
+    rng = np.random.default_rng(21)
+    X = rng.standard_normal((123, 45)).astype(dtype)
+    W = (0.1 * rng.standard_normal((45, 7))).astype(dtype)
+    Y = rng.standard_normal((123, 7)).astype(dtype)
+    jitted = xp.jit(lambda X, W, Y: f(xp, X, W, Y))
+    got, expected = jitted(X, W, Y), f(np, X, W, Y)
+    if not isinstance(expected, tuple):
+        got, expected = (got,), (expected,)
+    close_all(got, expected, region)
+    assert_dense(jitted.lower(X, W, Y))
