@@ -530,11 +530,14 @@ def _pairwise(name: str, ctx: str, acc: str, direct: bool = False) -> list[str]:
     """NumPy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src), over values.
 
     Up to 2048 values are computed in one loop into a buffer and summed there (filling
-    in blocks of 128 leaves the loop's pipeline to drain after every block); ``direct``:
-    the values are the elements of a contiguous row, summed in place. Each block of at
-    most 128 values adds into eight lanes, one chain of dependent additions; where both
-    halves of a split are such blocks, their two chains run in one loop, so that they
-    overlap. The order of the additions is NumPy's.
+    in blocks of 128 leaves the loop's pipeline to drain after every block). Each block
+    of at most 128 values adds into eight lanes, one chain of dependent additions; where
+    both halves of a split are such blocks, their two chains run in one loop, so that
+    they overlap. ``direct``: the values are the elements of a contiguous row, summed in
+    place, block after block as NumPy does, each loop prefetching 512 bytes ahead
+    (``stream_``): two blocks read at once defeat the hardware prefetcher on rows from
+    memory (a 24-million-element row took 2.6 times NumPy's time on an AMD EPYC), where
+    in cache they gain about 10 %. The order of the additions is NumPy's either way.
     """
     tree = "((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))"
     return [
@@ -573,9 +576,10 @@ def _pairwise(name: str, ctx: str, acc: str, direct: bool = False) -> list[str]:
         "    for (int64_t k = end; k < n - n2; k++) right += b2[k];",
         "    return left + right;",
         "}",
+        *(_stream(name, acc) if direct else []),
         f"static __attribute__((noinline)) {acc} block_{name}(const {ctx} *c, int64_t s,"
         " int64_t n) {",
-        *([f"    if (c->unit) return sum_{name}(c->p0 + s, n);"] if direct else []),
+        *([f"    if (c->unit) return stream_{name}(c->p0 + s, n);"] if direct else []),
         f"    {acc} b[2048];",
         f"    fill_{name}(c, s, n, b);",
         f"    return sum_{name}(b, n);",
@@ -585,6 +589,37 @@ def _pairwise(name: str, ctx: str, acc: str, direct: bool = False) -> list[str]:
         "    int64_t n2 = n / 2;",
         "    n2 -= n2 % 8;",
         f"    return pairwise_{name}(c, s, n2) + pairwise_{name}(c, s + n2, n - n2);",
+        "}",
+    ]
+
+
+def _stream(name: str, acc: str) -> list[str]:
+    """NumPy's pairwise sum of a contiguous row in memory, as NumPy writes it: blocks of
+    at most 128 values one after another, a cache line 512 bytes ahead prefetched at
+    each step of eight values."""
+    tree = "((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))"
+    return [
+        f"static {acc} stream_{name}(const {acc} *b, int64_t n) {{",
+        "    if (n < 8) {",
+        f"        {acc} res = 0;",
+        "        for (int64_t i = 0; i < n; i++) res += b[i];",
+        "        return res;",
+        "    }",
+        "    if (n > 128) {",
+        "        int64_t n2 = n / 2;",
+        "        n2 -= n2 % 8;",
+        f"        return stream_{name}(b, n2) + stream_{name}(b + n2, n - n2);",
+        "    }",
+        f"    {acc} r[8];",
+        "    for (int j = 0; j < 8; j++) r[j] = b[j];",
+        "    int64_t i;",
+        "    for (i = 8; i < n - (n % 8); i += 8) {",
+        f"        __builtin_prefetch(b + i + 512 / sizeof({acc}), 0, 3);",
+        "        for (int j = 0; j < 8; j++) r[j] += b[i + j];",
+        "    }",
+        f"    {acc} res = {tree};",
+        "    for (; i < n; i++) res += b[i];",
+        "    return res;",
         "}",
     ]
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._dtypes import is_floating
 from .._graph import Node
-from . import blas
+from . import blas, c_reduce
 from .patterns import Const, Op, Rule, Var, clients, literal, make, readers, scalar_value
 
 x = Var("x")
@@ -558,24 +558,13 @@ STABILIZE_SIGMOID = (
 )  # fmt: skip
 
 
-def _merge_reduced_axes(e: dict) -> Node | None:
-    """A reduction of an elementwise expression over a run of adjacent axes, as one over a
-    single axis of its operands reshaped to merge them: the compiled loop computes and
-    reduces in one pass instead of storing the expression for NumPy to reduce. NumPy
-    reduces adjacent axes of a contiguous array as one, so the order of a sum stays the
-    same."""
-    r, x = e["r"], e["x"]
-    params = dict(r.attrs)
-    axes = sorted(params["axes"])
-    if len(axes) < 2 or axes != list(range(axes[0], axes[-1] + 1)):
-        return None
-    if None in x.shape:
-        return None
-    if x.size == 0 and r.op.name in ("max", "min"):
-        return None  # an error as written (no identity), which must stay one
-    if any(i.shape not in ((), x.shape) for i in x.inputs):
-        return None  # a broadcast operand: merging its axes would need its broadcast first
-    first, last = axes[0], axes[-1] + 1
+def _merged(name: str, x: Node, first: int, last: int, extra: dict) -> Node:
+    """Reduction ``name`` of ``x`` over axes ``first`` to ``last - 1`` as one over a single
+    axis of ``x`` reshaped to merge them (``keepdims`` false). Elementwise work that only
+    the reduction reads, on operands of ``x``'s shape, is rebuilt on its operands
+    reshaped, so the compiled loop computes and reduces it in one pass; any other node
+    (``x`` itself where an operand is broadcast) is reshaped as it is: a view where it is
+    contiguous (a result computed before), a copy otherwise."""
     shape = x.shape[:first] + (math.prod(x.shape[first:last]),) + x.shape[last:]
     merged: dict[Node, Node] = {}
 
@@ -595,8 +584,95 @@ def _merge_reduced_axes(e: dict) -> Node | None:
             )
         return merged[node]
 
+    return make(name, merge(x), axes=(first,), keepdims=False, **extra)
+
+
+def _merge_reduced_axes(e: dict) -> Node | None:
+    """A reduction of an elementwise expression over a run of adjacent axes, as one over a
+    single axis of its operands reshaped to merge them: the compiled loop computes and
+    reduces in one pass instead of storing the expression for NumPy to reduce. NumPy
+    reduces adjacent axes of a contiguous array as one, so the order of a sum stays the
+    same."""
+    r, x = e["r"], e["x"]
+    params = dict(r.attrs)
+    axes = sorted(params["axes"])
+    if len(axes) < 2 or axes != list(range(axes[0], axes[-1] + 1)):
+        return None
+    if None in x.shape:
+        return None
+    if x.size == 0 and r.op.name in ("max", "min"):
+        return None  # an error as written (no identity), which must stay one
+    if any(i.shape not in ((), x.shape) for i in x.inputs):
+        return None  # a broadcast operand: merging its axes would need its broadcast first
     extra = {"dtype": params["dtype"]} if "dtype" in params else {}
-    out = make(r.op.name, merge(x), axes=(first,), keepdims=False, **extra)
+    out = _merged(r.op.name, x, axes[0], axes[-1] + 1, extra)
+    return make("reshape", out, shape=r.shape) if out.shape != r.shape else out
+
+
+def _runs(shape: tuple[int, ...], axes: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The reduced ``axes`` as runs ``(first, last)`` of adjacent axes, outermost first;
+    axes of size 1 kept between two reduced ones join them (they hold one element)."""
+    runs: list[list[int]] = []
+    for d in sorted(axes):
+        if runs and all(shape[k] == 1 for k in range(runs[-1][1], d)):
+            runs[-1][1] = d + 1
+        else:
+            runs.append([d, d + 1])
+    return [(first, last) for first, last in runs]
+
+
+def _split_reduced_axes(e: dict) -> Node | None:
+    """A reduction over several axes as reductions over one axis each, the compiled
+    kernels' form. Runs of adjacent axes apart are reduced one after another, the
+    innermost first (``sum(x, axis=(0, 2))`` is ``sum(sum(x, axis=2), axis=0)``), each
+    on the result of the one before, in the result's dtype. A run of several axes is
+    merged into one (``_merged``) where what it reduces is computed in the program
+    (elementwise work, or the previous step's result: a reshape is then a view);
+    an input's or a view's axes are reduced one by one instead, as a reshape would copy
+    a non-contiguous one (up to 15 times NumPy's time, which reads any layout in place).
+    ``keepdims`` keeps each step's axis where every run is one axis; a final reshape
+    puts back the axes otherwise.
+
+    The innermost first is NumPy's own order for a C-contiguous input whose last axis
+    is reduced: each row of that axis summed pairwise, the row sums added in sequence,
+    so such sums agree to the bit; where the last axis is kept, NumPy adds in sequence
+    over all the reduced axes, and the nested sums differ by rounding. Integers,
+    booleans, max and min (NaN included) are exact in any order. ``argmax``/``argmin``
+    over every axis (the flattened array) is one merged run.
+
+    The rule declines where a step would not run as a compiled kernel
+    (``c_reduce.supported``: a sum of booleans, a float sum in another ``dtype``), which
+    would gain nothing, and for adjacent axes of an input or a view (``sum(x)`` of an
+    argument): reduced one by one, a contiguous array's sum would leave NumPy's
+    pairwise order over the whole run, and NumPy reduces it as fast."""
+    r, x = e["r"], e["x"]
+    params = dict(r.attrs)
+    if len(params["axes"]) < 2 or None in x.shape:
+        return None
+    if r.op.name in ("max", "min", "argmax", "argmin") and 0 in (
+        x.shape[a] for a in params["axes"]
+    ):
+        return None  # an error as written (no identity), which must stay one
+    extra = {"dtype": params["dtype"]} if "dtype" in params else {}
+    runs = _runs(x.shape, params["axes"])
+    keep = params["keepdims"] and all(last - first == 1 for first, last in runs)
+    out = x
+    for first, last in reversed(runs):
+        if last - first == 1:
+            steps = [make(r.op.name, out, axes=(first,), keepdims=keep, **extra)]
+        elif out.op.kind in ("elementwise", "reduction"):
+            steps = [_merged(r.op.name, out, first, last, extra)]
+        elif last - first == len(params["axes"]):
+            return None  # the axes are adjacent: NumPy's (see above)
+        else:
+            steps = []
+            for axis in reversed(range(first, last)):
+                if axis in params["axes"]:
+                    out = make(r.op.name, out, axes=(axis,), keepdims=False, **extra)
+                    steps.append(out)
+        if not all(c_reduce.supported(step) for step in steps):
+            return None
+        out = steps[-1]
     return make("reshape", out, shape=r.shape) if out.shape != r.shape else out
 
 
@@ -609,6 +685,7 @@ SPECIALIZE = (
     Rule("gemm_negate", Op("negative", x, name_as="s"), _scaled_gemm),
     Rule("gemm", Op(("add", "subtract"), x, y, name_as="s"), _accumulating_gemm),
     Rule("merge_reduced_axes", Op(("sum", "prod", "max", "min"), Var("x", where=lambda n: n.op.kind == "elementwise"), name_as="r"), _merge_reduced_axes),
+    Rule("split_reduced_axes", Op(c_reduce.REDUCTIONS, x, name_as="r"), _split_reduced_axes),
 )  # fmt: skip
 
 # The second round, on the elementwise work the first settled: indexing ahead of it.

@@ -10,6 +10,7 @@ for a sum of exps or a log of it, twice that for a softmax, as in test_c_backend
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -267,3 +268,123 @@ def test_a_row_constant_read_without_keepdims_is_not_taken_along_the_rows():
 
     x = np.arange(16.0).reshape(4, 4)
     check(xp.jit(f)(x), eager(f, x))
+
+
+# ------------------------------------------------------------ reductions over axes apart
+# Non-adjacent axis tuples (rewrites.split_reduced_axes nests them, the innermost first).
+APART = {3: [(0, 2)], 4: [(0, 2), (1, 3), (0, 3), (0, 1, 3), (0, 2, 3)]}
+APART_DTYPES = [np.float32, np.float64, np.int8, np.int64, np.bool_]
+APART_OPS = ("sum", "prod", "max", "min", "any", "all", "mean", "sum_dtype")
+
+
+def _factors(x, where):
+    """Moderate factors for a float product: up to 343 of them stay in range in any order."""
+    return where(x < 0, 0.9, where(x > 0, 1.1, x + 1.0))
+
+
+def _reduction(op, axis, keepdims, dtype, ns):
+    """``op`` over ``axis`` in namespace ``ns`` (lazyarr or NumPy)."""
+
+    def f(x):
+        if op == "mean":
+            return ns.mean(x, axis=axis, keepdims=keepdims)
+        if op == "sum_dtype":  # a dtype argument: int16 sums wrap in int16, as NumPy's
+            to = ns.int16 if dtype.kind == "i" else dtype if dtype.kind == "f" else None
+            return ns.sum(x, axis=axis, keepdims=keepdims, dtype=to)
+        if op == "prod" and dtype.kind == "f":
+            x = _factors(x, ns.where)
+            if ns is np:
+                x = x.astype(dtype)
+        return getattr(ns, op)(x, axis=axis, keepdims=keepdims)
+
+    return f
+
+
+def _check_rounded(got, want, bound, what):
+    """Floats added or multiplied in another order: NaN and infinities where NumPy has
+    them, finite values within ``bound`` (an array, broadcast)."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, what
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=what)
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite], want[~finite], err_msg=what)
+    error = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    bound = np.broadcast_to(bound, want.shape)
+    assert (error[finite] <= bound[finite]).all(), (what, got, want)
+
+
+@st.composite
+def apart_cases(draw):
+    ndim = draw(st.sampled_from([3, 4]))
+    axis = draw(st.sampled_from(APART[ndim]))
+    axis = tuple(a - ndim if draw(st.booleans()) else a for a in axis)  # negative too
+    shape = tuple(draw(st.sampled_from([0, 1, 1, 2, 3, 7])) for _ in range(ndim))
+    dtype = np.dtype(draw(st.sampled_from(APART_DTYPES)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    layout = draw(st.sampled_from(["contiguous", "transposed", "strided", "reversed"]))
+    made = shape[::-1] if layout == "transposed" else shape
+    if layout == "strided":
+        made = (*shape[:-1], 2 * shape[-1])
+    if dtype.kind == "f":
+        x = (rng.standard_normal(made) * draw(st.sampled_from([1, 1e3]))).astype(dtype)
+        x[rng.random(made) < 0.2] = 0.0
+        if x.size and draw(st.booleans()):
+            specials = [np.nan, np.inf, -np.inf, -0.0]
+            flat = x.reshape(-1)
+            for k in rng.integers(0, x.size, draw(st.integers(1, 3))):
+                flat[k] = specials[rng.integers(len(specials))]
+    elif dtype.kind == "i":
+        x = rng.integers(-100, 100, made).astype(dtype)
+        x[rng.random(made) < 0.2] = 0
+    else:
+        x = rng.random(made) < draw(st.sampled_from([0.1, 0.5, 0.9]))
+    if layout == "transposed":
+        x = x.transpose(tuple(reversed(range(ndim))))
+    elif layout == "strided":
+        x = x[..., ::2]
+    elif layout == "reversed":
+        x = x[::-1, ..., ::-1]
+    op = draw(st.sampled_from([op for op in APART_OPS if op != "mean" or dtype.kind == "f"]))
+    return x, op, axis, draw(st.booleans())
+
+
+def _compiled(op: str, dtype: np.dtype) -> bool:
+    """Whether the C backend compiles ``op`` of ``dtype`` over one axis."""
+    return dtype.kind != "b" or op in ("any", "all")
+
+
+@settings(max_examples=25, deadline=None)
+@given(apart_cases())
+def test_reductions_over_axes_apart_match_numpy_and_run_compiled(case):
+    """One reduction over one axis after another, each a compiled kernel. Integers,
+    booleans, max, min, any and all to the bit; float sums, means and products within
+    the rounding of adding (multiplying) in another order: NumPy adds rows of the
+    innermost axis pairwise and the rest in sequence, as the nested kernels do where the
+    last axis is reduced. Max and min of a size-0 axis raise, as in NumPy."""
+    x, op, axis, keepdims = case
+    jitted = xp.jit(_reduction(op, axis, keepdims, x.dtype, xp))
+    if op in ("max", "min") and any(x.shape[a] == 0 for a in axis):
+        with pytest.raises(ValueError):
+            jitted(x)
+        return
+    text = jitted.lower(x).as_text()
+    reductions = [
+        line for line in text.splitlines() if re.search(r"= (sum|prod|max|min|any|all)\(", line)
+    ]
+    if _compiled(op, x.dtype):
+        assert reductions, text
+        assert all(re.search(r"axes=\(\d+,\).*\[c lz_", line) for line in reductions), text
+    got = jitted(x)
+    want = _reduction(op, axis, keepdims, x.dtype, np)(x)
+    if x.dtype.kind != "f" or op in ("max", "min", "any", "all"):
+        check(got, want, 0, op)
+        return
+    count = math.prod(x.shape[a] for a in axis)
+    eps = np.finfo(x.dtype).eps
+    if op == "prod":
+        _check_rounded(got, want, 2 * count * eps * np.abs(want), op)
+        return
+    with np.errstate(invalid="ignore", over="ignore"):
+        magnitude = np.sum(np.abs(x.astype(np.float64)), axis=axis, keepdims=keepdims)
+    bound = 2 * count * eps * magnitude / (count if op == "mean" else 1)
+    _check_rounded(got, want, bound + np.finfo(x.dtype).tiny, op)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -945,12 +947,200 @@ def test_a_reduction_over_adjacent_axes_is_one_pass_over_one_axis(shape, axis, k
     np.testing.assert_array_equal(np.asarray(top), np.max(np.abs(w), axis=axis))
 
 
-def test_a_reduction_over_axes_apart_is_left_to_numpy():
-    w = RNG.standard_normal((3, 4, 5))
-    assert rules_fired(lambda w: xp.sum(w * w, axis=(0, 2)), w) == []
-    np.testing.assert_allclose(
-        np.asarray(xp.jit(lambda w: xp.sum(w * w, axis=(0, 2)))(w)), np.sum(w * w, axis=(0, 2))
+def reductions_of(f, *args) -> list[str]:
+    """The reduction lines of ``f``'s lowered program."""
+    text = xp.jit(f).lower(*args).as_text()
+    return [line for line in text.splitlines() if ops_of_line(line) in REDUCTION_OPS]
+
+
+REDUCTION_OPS = ("sum", "prod", "max", "min", "any", "all", "argmax", "argmin")
+
+
+def ops_of_line(line: str) -> str:
+    return line.split(" = ", 1)[1].split("(", 1)[0] if " = " in line else ""
+
+
+def compiled_one_axis(lines: list[str]) -> bool:
+    """Every line a reduction over one axis, compiled."""
+    return bool(lines) and all(re.search(r"axes=\(\d+,\).*\[c lz_", line) for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("shape", "axis", "keepdims"),
+    [
+        ((3, 4, 5), (0, 2), False),
+        ((3, 4, 5), (-3, -1), True),
+        ((3, 4, 5, 6), (1, 3), True),
+        ((3, 4, 5, 6), (0, 2, 3), False),
+        ((3, 4, 5, 6), (0, 1, 3), True),
+        ((3, 1, 5, 6), (0, 2), False),  # apart, but the axis between holds one element
+    ],
+)
+def test_a_reduction_over_axes_apart_is_nested_innermost_first(shape, axis, keepdims):
+    """Of an input, of elementwise work (its runs of adjacent axes merged), and the
+    extrema: reductions over one axis each, compiled, NumPy's results."""
+    w = RNG.standard_normal(shape)
+
+    def f(w):
+        return (
+            xp.sum(w, axis=axis, keepdims=keepdims),
+            xp.sum(w * w + 1.0, axis=axis, keepdims=keepdims),
+            xp.max(xp.abs(w), axis=axis, keepdims=keepdims),
+        )
+
+    assert "split_reduced_axes" in rules_fired(f, w)
+    assert compiled_one_axis(reductions_of(f, w))
+    got = xp.jit(f)(w)
+    want = (
+        np.sum(w, axis=axis, keepdims=keepdims),
+        np.sum(w * w + 1.0, axis=axis, keepdims=keepdims),
+        np.max(np.abs(w), axis=axis, keepdims=keepdims),
     )
+    for g, e in zip(got, want):
+        assert g.shape == e.shape
+        np.testing.assert_allclose(np.asarray(g), e, rtol=1e-14)
+    np.testing.assert_array_equal(np.asarray(got[2]), want[2])
+
+
+def test_nested_reductions_reduce_the_innermost_run_first():
+    w = RNG.standard_normal((3, 4, 5, 6))
+    assert ops_of(xp.jit(lambda w: xp.sum(w, axis=(0, 2))).lower(w)) == ["sum", "sum"]
+    lines = reductions_of(lambda w: xp.sum(w, axis=(0, 2)), w)
+    assert "axes=(2,)" in lines[0] and "axes=(0,)" in lines[1]
+    # keepdims keeps each step's axis: no reshape after
+    assert ops_of(xp.jit(lambda w: xp.max(w, axis=(1, 3), keepdims=True)).lower(w)) == [
+        "max",
+        "max",
+    ]
+    # the run (2, 3) of elementwise work merges into one axis, reduced in one pass with it
+    ops = ops_of(xp.jit(lambda w: xp.sum(w * w, axis=(0, 2, 3))).lower(w))
+    assert ops == ["reshape", "multiply", "sum", "sum"]
+    # of an input, reduced axis by axis: a reshape would copy a non-contiguous input
+    assert ops_of(xp.jit(lambda w: xp.sum(w, axis=(0, 2, 3))).lower(w)) == ["sum"] * 3
+
+
+def test_nested_sums_keep_numpys_order_where_the_last_axis_is_reduced():
+    """NumPy sums each row of the last axis pairwise and adds the row sums in sequence:
+    so do the nested kernels, to the bit (C-contiguous inputs)."""
+    w = RNG.standard_normal((40, 3, 300)).astype(np.float32) * 1e3
+    f = xp.jit(lambda w: xp.sum(w, axis=(0, 2)))
+    np.testing.assert_array_equal(np.asarray(f(w)), np.sum(w, axis=(0, 2)))
+    v = RNG.standard_normal((5, 6, 7, 200))
+    g = xp.jit(lambda v: (xp.sum(v, axis=(1, 3)), xp.mean(v * 2.0, axis=(0, 2, 3))))
+    total, mean = g(v)
+    np.testing.assert_array_equal(np.asarray(total), np.sum(v, axis=(1, 3)))
+    np.testing.assert_array_equal(np.asarray(mean), np.mean(v * 2.0, axis=(0, 2, 3)))
+
+
+def test_nested_reductions_keep_dtypes_nan_and_wrapping():
+    """Integer sums wrap in their dtype (int8 with ``dtype=``, int64 by default) as
+    NumPy's; max and min propagate NaN; any and all of booleans: all to the bit."""
+    ints = RNG.integers(-128, 128, (4, 5, 6)).astype(np.int8)
+    w = RNG.standard_normal((4, 5, 6))
+    w[1, 2, 3], w[3, 4, 0] = np.nan, np.inf
+    b = w > 0
+
+    def f(i, w, b):
+        a = (0, 2)
+        return (
+            xp.sum(i, axis=a, dtype=xp.int8),
+            xp.sum(i, axis=a),
+            xp.prod(i, axis=a),
+            xp.max(i, axis=a),
+            xp.max(w, axis=a),
+            xp.min(w, axis=a),
+            xp.any(b, axis=a, keepdims=True),
+            xp.all(b, axis=a, keepdims=True),
+        )
+
+    a = (0, 2)
+    want = (
+        np.sum(ints, axis=a, dtype=np.int8),
+        np.sum(ints, axis=a),
+        np.prod(ints, axis=a),
+        np.max(ints, axis=a),
+        np.max(w, axis=a),
+        np.min(w, axis=a),
+        np.any(b, axis=a, keepdims=True),
+        np.all(b, axis=a, keepdims=True),
+    )
+    lines = reductions_of(f, ints, w, b)
+    assert len(lines) == 2 * len(want) and compiled_one_axis(lines)
+    for got, expected in zip(xp.jit(f)(ints, w, b), want):
+        got = np.asarray(got)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_mean_var_and_std_over_axes_apart_run_compiled():
+    w = RNG.standard_normal((6, 5, 4, 3))
+
+    def f(w):
+        return (
+            xp.mean(w, axis=(1, 3)),
+            xp.var(w, axis=(0, 2)),
+            xp.std(w, axis=(0, 3), keepdims=True),
+        )
+
+    assert compiled_one_axis(reductions_of(f, w))
+    text = xp.jit(f).lower(w).as_text()
+    assert all("[numpy]" not in line or "reshape" in line for line in text.splitlines())
+    for got, want in zip(
+        xp.jit(f)(w),
+        (np.mean(w, axis=(1, 3)), np.var(w, axis=(0, 2)), np.std(w, axis=(0, 3), keepdims=True)),
+    ):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-13)
+
+
+def test_argmax_over_every_axis_of_elementwise_work_is_one_compiled_pass():
+    w = RNG.standard_normal((4, 5, 6))
+    w[2, 3, 1] = np.nan  # the first NaN wins, as in NumPy
+    for name in ("argmax", "argmin"):
+        f = lambda w, name=name: getattr(xp, name)(w * 2.0, keepdims=True)  # noqa: E731
+        assert "split_reduced_axes" in rules_fired(f, w)
+        assert compiled_one_axis(reductions_of(f, w))
+        want = getattr(np, name)(w * 2.0, keepdims=True)
+        np.testing.assert_array_equal(np.asarray(xp.jit(f)(w)), want)
+        np.testing.assert_array_equal(
+            np.asarray(xp.jit(f)(w[::-1, :, ::2])),
+            getattr(np, name)(w[::-1, :, ::2] * 2.0, keepdims=True),
+        )
+
+
+def test_split_reduced_axes_declines_where_nothing_would_be_compiled():
+    """A float sum in another dtype and a sum of booleans have no kernel; adjacent axes
+    of an input (``sum(x)``) NumPy reduces in place, in its pairwise order, whatever
+    the layout: they are left as written, with NumPy's results to the bit."""
+    w = RNG.standard_normal((3, 4, 5)).astype(np.float32)
+    cases = [
+        (
+            lambda w: xp.sum(w, axis=(0, 2), dtype=xp.float64),
+            lambda w: np.sum(w, axis=(0, 2), dtype=np.float64),
+        ),
+        (lambda w: xp.sum(w > 0, axis=(0, 2)), lambda w: np.sum(w > 0, axis=(0, 2))),
+        (lambda w: xp.sum(w), np.sum),
+        (lambda w: xp.max(w, axis=(1, 2)), lambda w: np.max(w, axis=(1, 2))),
+        (lambda w: xp.argmax(w), np.argmax),
+    ]
+    for f, g in cases:
+        assert rules_fired(f, w) == []
+        np.testing.assert_array_equal(np.asarray(xp.jit(f)(w)), g(w))
+    f = lambda w: xp.sum(w, axis=(0, 2))  # noqa: E731
+    assert rules_fired(f, w) == ["split_reduced_axes"]
+    excluded = xp.jit(f, exclude_rewrites=("split_reduced_axes",))
+    assert ops_of(excluded.lower(w)) == ["sum"]
+    np.testing.assert_array_equal(np.asarray(excluded(w)), np.sum(w, axis=(0, 2)))
+
+
+def test_reductions_over_axes_apart_keep_numpys_order_outside_jit():
+    """The rule is a specialization: lazy evaluation (stabilize only) leaves the
+    reduction to NumPy, whose order the nested sums of this input do not keep."""
+    w = np.random.default_rng(0).standard_normal((5, 3, 7, 4)).astype(np.float32)
+    jitted = np.asarray(xp.jit(lambda a: xp.sum(a, axis=(0, 2)))(w))
+    assert not np.array_equal(jitted, np.sum(w, axis=(0, 2)))
+    np.testing.assert_allclose(jitted, np.sum(w, axis=(0, 2)), rtol=1e-5)
+    lazy = xp.sum(xp.asarray(w), axis=(0, 2))
+    np.testing.assert_array_equal(np.asarray(lazy), np.sum(w, axis=(0, 2)))
 
 
 def test_full_reductions_keep_numpys_sum_exactly_and_their_errors():
@@ -961,7 +1151,10 @@ def test_full_reductions_keep_numpys_sum_exactly_and_their_errors():
     assert "merge_reduced_axes" in rules_fired(lambda i: xp.sum(i * i, dtype=xp.int64), ints)
     assert int(f(ints)) == np.sum(ints * ints, dtype=np.int64)  # int8 products wrap first
     row = np.arange(6.0)
-    assert rules_fired(lambda w: xp.sum(w * row), np.ones((4, 6))) == []  # a broadcast operand
+    # a broadcast operand: the product is stored, then summed in NumPy's order
+    ones = RNG.standard_normal((4, 6))
+    assert rules_fired(lambda w: xp.sum(w * row), ones) == ["split_reduced_axes"]
+    assert float(xp.jit(lambda w: xp.sum(w * row))(ones)) == np.sum(ones * row)
     empty = np.zeros((0, 3))
     assert float(xp.jit(lambda w: xp.sum(w + 1))(empty)) == 0.0
     with pytest.raises(ValueError):
