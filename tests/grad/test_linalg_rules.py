@@ -44,7 +44,10 @@ def _spaced(rng, batch, k):
 def _invertible(complex_=False):
     def draw(draw, rng):
         n = draw(st.integers(1, 4))
-        a = _normal(rng, _batch(draw) + (n, n), complex_) / np.sqrt(n) + 2.5 * np.eye(n)
+        z = _normal(rng, _batch(draw) + (n, n), complex_)
+        # NOTE: entries capped at 1 in magnitude keep the matrix diagonally dominant (an
+        # uncapped 1 x 1 draw near -2.5 once made it nearly singular)
+        a = z / np.maximum(1.0, np.abs(z)) / np.sqrt(n) + 2.5 * np.eye(n)
         return [a], {}
 
     return draw
