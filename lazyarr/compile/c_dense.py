@@ -65,10 +65,6 @@ class Pattern(NamedTuple):
     below: frozenset[Node]  # every node that depends on M1 (so on the kernel)
 
 
-def _attr(node: Node, key: str):
-    return dict(node.attrs).get(key)
-
-
 def _product(node: Node) -> tuple[Node, Node, Node | None, float, float] | None:
     """``node`` as ``alpha * (a @ b) + beta * c`` of 2-D operands, or None."""
     if node.value is not None or node.ndim != 2 or node.dtype not in _FLOATS:
@@ -118,7 +114,7 @@ def _row_reduction(node: Node, n: int, k: int) -> bool:
     if node.op.name not in _ROW_REDUCTIONS or node.value is not None or len(node.inputs) != 1:
         return False
     (x,) = node.inputs
-    axes = tuple(a % 2 for a in (_attr(node, "axes") or ())) if x.ndim == 2 else ()
+    axes = tuple(a % 2 for a in (node.params.get("axes") or ())) if x.ndim == 2 else ()
     return (
         x.shape == (n, k)
         and axes == (1,)
@@ -136,7 +132,7 @@ def _row_sum(node: Node, n: int, k: int) -> int:
     (x,) = node.inputs
     if x.dtype not in _FLOATS or node.dtype != x.dtype or x.ndim not in (1, 2):
         return 0
-    axes = _attr(node, "axes")
+    axes = node.params.get("axes")
     axes = tuple(sorted(a % x.ndim for a in axes)) if axes is not None else tuple(range(x.ndim))
     if axes == tuple(range(x.ndim)):
         return 1
@@ -193,7 +189,7 @@ def _match(m2, order, position, outs, readers, capable, used) -> Pattern | None:
     if second is None or m2 in used:
         return None
     pt, r, c2, _, _ = second
-    if pt.op.name != "permute_dims" or tuple(_attr(pt, "axes") or ()) != (1, 0):
+    if pt.op.name != "permute_dims" or tuple(pt.params.get("axes") or ()) != (1, 0):
         return None
     x = pt.inputs[0]
     if x.ndim != 2 or None in x.shape or x.dtype != m2.dtype or 0 in x.shape:

@@ -1040,30 +1040,20 @@ def test_nested_reductions_keep_dtypes_nan_and_wrapping():
     w[1, 2, 3], w[3, 4, 0] = np.nan, np.inf
     b = w > 0
 
-    def f(i, w, b):
+    def f(i, w, b, m=xp):
         a = (0, 2)
         return (
-            xp.sum(i, axis=a, dtype=xp.int8),
-            xp.sum(i, axis=a),
-            xp.prod(i, axis=a),
-            xp.max(i, axis=a),
-            xp.max(w, axis=a),
-            xp.min(w, axis=a),
-            xp.any(b, axis=a, keepdims=True),
-            xp.all(b, axis=a, keepdims=True),
+            m.sum(i, axis=a, dtype=m.int8),
+            m.sum(i, axis=a),
+            m.prod(i, axis=a),
+            m.max(i, axis=a),
+            m.max(w, axis=a),
+            m.min(w, axis=a),
+            m.any(b, axis=a, keepdims=True),
+            m.all(b, axis=a, keepdims=True),
         )
 
-    a = (0, 2)
-    want = (
-        np.sum(ints, axis=a, dtype=np.int8),
-        np.sum(ints, axis=a),
-        np.prod(ints, axis=a),
-        np.max(ints, axis=a),
-        np.max(w, axis=a),
-        np.min(w, axis=a),
-        np.any(b, axis=a, keepdims=True),
-        np.all(b, axis=a, keepdims=True),
-    )
+    want = f(ints, w, b, np)
     lines = reductions_of(f, ints, w, b)
     assert len(lines) == 2 * len(want) and compiled_one_axis(lines)
     for got, expected in zip(xp.jit(f)(ints, w, b), want):
