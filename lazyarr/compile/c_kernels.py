@@ -205,7 +205,8 @@ static inline __attribute__((always_inline)) double lz_exp(double x) {
 
 /* NumPy's float floor division and remainder (npy_divmod): Python's conventions,
    except that an infinite operand with a finite one gives the quotient itself, as the
-   standard says (inf // 2 is inf, 1 // -inf is -0). */
+   standard says (inf // 2 is inf, 1 // -inf is -0). And NumPy's logaddexp, bit for bit,
+   with selects for its branches: vectorized, a branch costs both sides' exp and log1p. */
 #define LZ_DIVMOD(T, SUFFIX)                                                     \
 static inline T lz_floordiv_##SUFFIX(T a, T b) {                                 \
     if (!b || isinf(a) != isinf(b)) return a / b; /* the standard's infinities */ \
@@ -223,11 +224,8 @@ static inline T lz_remainder_##SUFFIX(T a, T b) {                               
     return mod;                                                                  \
 }                                                                                \
 static inline T lz_logaddexp_##SUFFIX(T x, T y) {                                \
-    if (x == y) return x + (T)0.693147180559945309417232121458176568;            \
-    T d = x - y;                                                                 \
-    if (d > 0) return x + log1p##SUFFIX(exp##SUFFIX(-d));                        \
-    if (d <= 0) return y + log1p##SUFFIX(exp##SUFFIX(d));                        \
-    return d;                                                                    \
+    const T d = x - y, r = (d > 0 ? x : y) + log1p##SUFFIX(exp##SUFFIX(-fabs##SUFFIX(d))); \
+    return x == y ? x + (T)0.693147180559945309417232121458176568 : d == d ? r : d; \
 }
 LZ_DIVMOD(double, )
 LZ_DIVMOD(float, f)
