@@ -577,7 +577,7 @@ def partition(order: Sequence[Node], outputs: Sequence[Node]):
                 p.reads,
                 p.members,
                 name,
-                p.results[:1] if p.m2 is not None else (),
+                p.last,
             )
             for p, name in dense.items()
         ]

@@ -53,7 +53,7 @@ ACC_TILES = (12, 8, 4, 2)  # columns of R per pass of the accumulation, widest f
 
 class Pattern(NamedTuple):
     x: Node  # the (n, d) matrix
-    w: Node  # the (d, k) matrix
+    w: Node  # the (d, k) matrix, or the (d,) vector of a (d, 1) one
     m1: Node  # X @ W
     m2: Node | None  # X.T @ R, the (d, k) result (None: the rows' work only)
     r: Node | None  # R
@@ -61,8 +61,11 @@ class Pattern(NamedTuple):
     sums: tuple[Node, ...]  # sums of region values over the rows
     members: tuple[Node, ...]  # every node the kernel computes
     reads: tuple[Node, ...]  # X, W, then the others, each once
-    results: tuple[Node, ...]  # M2, the stored region values, the sums
+    results: tuple[Node, ...]  # M2, the stored region values, the sums, the stored tail
     below: frozenset[Node]  # every node that depends on M1 (so on the kernel)
+    tail: tuple[Node, ...] = ()  # the work on M2 and the sums, after the rows, in order
+    kinds: tuple[str, ...] = ()  # per tail node: 'e' per element of M2, 's' one value, 'p' after
+    last: tuple[Node, ...] = ()  # results stored after every read (``Kernel.last``)
 
 
 def _product(node: Node) -> tuple[Node, Node, Node | None, float, float] | None:
@@ -313,20 +316,44 @@ def _rows(m1, m2, x, r, c2, first, order, position, outs, readers, capable, used
         members_set.add(m2)
         if readers.get(pt, set()) <= members_set and pt not in outs:
             members_set.add(pt)
+    d = x.shape[1]
+    tail, kinds = _tail(
+        m2, sums, members_set | used, below, order, position, outs, readers, capable, d, k
+    )
+    members_set.update(tail)
+    w = first[1]
+    if (
+        w.op.name == "reshape"
+        and w.inputs[0].shape == (d,)
+        and w.value is None
+        and w not in outs
+        and w not in used
+        and readers.get(w, set()) <= members_set
+    ):
+        members_set.add(w)  # a vector as a column: the kernel reads the vector
+        w = w.inputs[0]
     members = tuple(node for node in order if node in members_set)
     inside = set(members)
     rows = tuple(node for node in order if node in region)
     extra = [
         i
-        for m in (*rows, *products)
+        for m in (*rows, *products, *tail)
         for i in m.inputs
-        if i not in inside and i not in (x, first[1], pt)
+        if i not in inside and i not in (x, w, pt)
     ]
-    reads = tuple(dict.fromkeys([x, first[1], *extra]))
-    stored = tuple(m for m in rows if m in outs or any(j not in inside for j in readers.get(m, ())))
+    reads = tuple(dict.fromkeys([x, w, *extra]))
+
+    def kept(m: Node) -> bool:
+        return m in outs or any(j not in inside for j in readers.get(m, ()))
+
+    products = tuple(m for m in products if kept(m))
+    stored = tuple(m for m in rows if kept(m))
+    ends = tuple(m for m in tail if kept(m))
+    # NOTE: a sum with one value per column is read outside (the tail reads single ones).
+    kept_sums = tuple(m for m in sums if kept(m) or _row_sum(m, n, k) > 1)
     return Pattern(
         x,
-        first[1],
+        w,
         m1,
         m2,
         r,
@@ -334,9 +361,117 @@ def _rows(m1, m2, x, r, c2, first, order, position, outs, readers, capable, used
         tuple(sums),
         members,
         reads,
-        (*products, *stored, *sums),
+        (*products, *stored, *kept_sums, *ends),
         frozenset(below),
+        tail,
+        kinds,
+        (*products, *ends),
     )
+
+
+def _tail(m2, sums, taken, below, order, position, outs, readers, capable, d, k) -> tuple:
+    """The nodes that run after the rows, on ``M2`` and the sums (a weight update, the
+    mean loss), in order: elementwise ones over ``M2``'s ``(d, k)`` elements (``(d,)``
+    too where ``k`` is 1), in one loop, with full sums of them; and single values,
+    before that loop or, those that read its sums, after it. Nodes computed before the
+    kernel and read only by these join them (the update's terms, a penalty)."""
+    kinds: dict[Node, str] = {}
+    for v in (m2, *sums):
+        if v is not None:
+            kinds[v] = "e" if v is m2 else "s" if math.prod(v.shape) == 1 else ""
+
+    def elements(shape: tuple) -> bool:
+        return _elements(shape, d, k)
+
+    def kind(node: Node) -> str | None:
+        """The kind ``node`` would have in the tail, or None where it cannot join."""
+        if node.value is not None or node in taken or node.dtype not in C_TYPES:
+            return None
+        if any(kinds.get(i) == "" for i in node.inputs):
+            return None  # a sum with one value per column
+        if any(i in below and i not in kinds for i in node.inputs):
+            return None  # computed from the kernel outside it
+        known = [kinds[i] for i in node.inputs if i in kinds]
+        if node.op.name == "sum" and len(node.inputs) == 1:
+            (i,) = node.inputs
+            axes = node.params.get("axes")
+            full = axes is None or len(set(a % max(i.ndim, 1) for a in axes)) == i.ndim
+            ok = full and i.dtype in _FLOATS and node.dtype == i.dtype and elements(i.shape)
+            return "p" if ok and known != ["s"] and known != ["p"] else None
+        if node.op.name == "reshape":
+            (i,) = node.inputs
+            if math.prod(node.shape) == 1 and "e" not in known:
+                return "p" if "p" in known else "s"  # NOTE: d * k == 1 too: a single value
+            return "e" if elements(node.shape) and elements(i.shape) else None
+        if not capable(node):
+            return None
+        if elements(node.shape) and ("e" in known or math.prod(node.shape) != 1):
+            ok = all(
+                kinds.get(i) in ("e", "s") or (i not in kinds and _fits(i.shape, node.shape))
+                for i in node.inputs
+            )
+            return "e" if ok else None
+        single = all(math.prod(i.shape) == 1 for i in node.inputs)
+        if math.prod(node.shape) == 1 and "e" not in known and single:
+            return "p" if "p" in known else "s"
+        return None
+
+    tail: list[Node] = []
+    for node in order:
+        if node in taken or node in kinds or not any(i in kinds for i in node.inputs):
+            continue
+        kinds_ = kind(node)
+        if kinds_ is not None:
+            kinds[node] = kinds_
+            tail.append(node)
+    # Nodes computed before, read by the tail only.
+    inside = set(tail)
+    grown = True
+    while grown:
+        grown = False
+        for node in sorted(inside, key=position.__getitem__, reverse=True):
+            for i in node.inputs:
+                if i in kinds or i in outs or i in below or not readers.get(i, set()) <= inside:
+                    continue
+                kind_ = kind(i)
+                if kind_ is None or (kind_ == "p" and _feeds_elements(i, inside, readers, kinds)):
+                    continue
+                kinds[i] = kind_
+                inside.add(i)
+                grown = True
+        # NOTE: a grown sum makes the single values it feeds come after the loop.
+        for node in order:
+            if node in inside and kinds[node] == "s" and "p" in {kinds.get(i) for i in node.inputs}:
+                kinds[node] = "p"
+    nodes = tuple(sorted(inside, key=position.__getitem__))
+    return nodes, tuple(kinds[m] for m in nodes)
+
+
+def _elements(shape: tuple, d: int, k: int) -> bool:
+    """Whether a C-contiguous value of ``shape`` holds ``M2``'s ``(d, k)`` elements in
+    its order (element ``(j, c)`` at ``j * k + c``): flattened, or a column as a vector."""
+    return shape in ((d, k), (d * k,)) or (k == 1 and shape == (d, 1))
+
+
+def _fits(shape: tuple, space: tuple) -> bool:
+    """Whether a value of ``shape`` broadcasts over ``space`` as ``_element`` reads it."""
+    return len(shape) <= len(space) and all(
+        a == 1 or a == b for a, b in zip(shape[::-1], space[::-1])
+    )
+
+
+def _feeds_elements(node: Node, inside: set, readers: dict, kinds: dict) -> bool:
+    """Whether a tail node over the elements reads ``node``, through single values."""
+    stack, seen = [node], set()
+    while stack:
+        m = stack.pop()
+        for r in readers.get(m, ()):
+            if r in inside and r not in seen:
+                if kinds.get(r) == "e":
+                    return True
+                seen.add(r)
+                stack.append(r)
+    return False
 
 
 # ----------------------------------------------------------------------------- C source
@@ -588,9 +723,7 @@ class _Rows:
         self.where = {m: j for j, m in enumerate(p.region)}
         self.read_at = {r: j for j, r in enumerate(p.reads)}
         self.sums = {s: j for j, s in enumerate(p.sums)}
-        self.stored = {
-            m: j for j, m in enumerate(p.results) if m is not p.m2 and m not in self.sums
-        }
+        self.stored = {m: j for j, m in enumerate(p.results) if m in self.where}
         self.summed: dict[Node, list[Node]] = {}
         for s in p.sums:
             self.summed.setdefault(s.inputs[0], []).append(s)
@@ -718,8 +851,8 @@ def _out(j: int) -> str:
 
 def source(name: str, p: Pattern) -> str:
     """The kernel's C source (after ``prelude``): the parts, each a range of row
-    blocks with its own accumulators, then their totals."""
-    n, d = p.x.shape
+    blocks with its own accumulators, then their totals and the tail."""
+    n = p.x.shape[0]
     k = p.m1.shape[1]
     t = C_TYPES[p.x.dtype]
     size = np.dtype(p.x.dtype).itemsize
@@ -834,33 +967,116 @@ def source(name: str, p: Pattern) -> str:
         f"    base += {matrix};",
         f"    const int64_t part_bytes = {part_bytes};",
     ]
-    if backward:
-        _, _, _, alpha2, beta2 = _product(p.m2)
-        total = f"({t}){alpha2!r} * s" if p.m2.op.name == "gemm" else "s"
-        if c2 is not None:
-            total += f" + ({t}){beta2!r} * {rows.read(c2, (d, k), ('j', 'c'))}"
-        lines += [
-            f"    {t} *restrict o0 = ({t} *)out;",
-            *declare([c2] if c2 is not None else []),
-            "    for (int64_t c = 0; c < k; c++)",
-            "        for (int64_t j = 0; j < d; j++) {",
-            f"            {t} s = 0;",
-            "            for (int64_t p = 0; p < parts; p++)",
-            f"                s += (({t} *)(base + p * part_bytes))[c * d + j];",
-            f"            o0[j * k + c] = {total};",
-            "        }",
-        ]
     for s, j in rows.sums.items():
         ct = C_TYPES[s.dtype]
-        width = "k" if _row_sum(s, n, k) == k and k > 1 else "1"
         totals = f"(double *)(base + (p + 1) * part_bytes - {sums_bytes})"  # each part's u
+        if _row_sum(s, n, k) == k and k > 1:
+            lines += [
+                "    for (int64_t c = 0; c < k; c++) {",
+                "        double s = 0;",
+                f"        for (int64_t p = 0; p < parts; p++) s += ({totals})[{j} * k + c];",
+                f"        (({ct} *){_out(p.results.index(s))})[c] = ({ct})s;",
+                "    }",
+            ]
+            continue
         lines += [
-            f"    for (int64_t c = 0; c < {width}; c++) {{",
-            "        double s = 0;",
-            f"        for (int64_t p = 0; p < parts; p++) s += ({totals})[{j} * k + c];",
-            f"        (({ct} *){_out(p.results.index(s))})[c] = ({ct})s;",
-            "    }",
+            f"    double t{j} = 0;",
+            f"    for (int64_t p = 0; p < parts; p++) t{j} += ({totals})[{j} * k];",
         ]
+        if s in p.results:
+            lines.append(f"    *({ct} *){_out(p.results.index(s))} = ({ct})t{j};")
+    lines += _tail_source(p, rows, declare, backward and _total(p, rows, t))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _total(p: Pattern, rows: _Rows, t: str) -> str:
+    """``M2``'s element ``(j, c)`` from the parts' accumulators."""
+    d, k = p.x.shape[1], p.m1.shape[1]
+    _, _, c2, alpha2, beta2 = _product(p.m2)
+    total = f"({t}){alpha2!r} * s" if p.m2.op.name == "gemm" else "s"
+    if c2 is not None:
+        total += f" + ({t}){beta2!r} * {rows.read(c2, (d, k), ('j', 'c'))}"
+    return total
+
+
+def _tail_source(p: Pattern, rows: _Rows, declare: Callable, total: str | bool) -> list[str]:
+    """After the parts: ``M2``'s elements (``total``, False without ``M2``) and the tail
+    over them in one loop, the single values before it and after it, then the tail's
+    results, each stored after every read (``Pattern.last``)."""
+    d, k = p.x.shape[1], p.m1.shape[1]
+    t = C_TYPES[p.x.dtype]
+    index = {m: j for j, m in enumerate(p.tail)}
+    kind = dict(zip(p.tail, p.kinds))
+    elements = [m for m in p.tail if kind[m] == "e"]
+    summed = [m for m in p.tail if m.op.name == "sum" and kind[m] == "p"]
+    inside = {*p.tail, *rows.sums, *((p.m2,) if total else ())}
+    reads = list(dict.fromkeys(i for m in p.tail for i in m.inputs if i not in inside))
+    if total:
+        reads = [r for r in dict.fromkeys([_product(p.m2)[2], *reads]) if r is not None]
+
+    def value(i: Node, space: tuple) -> str:
+        """``i`` where a tail node over ``space`` (``(d, k)``, ``(d,)`` or ``()``) reads it."""
+        if i is p.m2:
+            return "m"
+        if i in rows.sums:
+            return f"(({C_TYPES[i.dtype]})t{rows.sums[i]})"
+        if i in index:
+            return f"y{index[i]}"
+        if space and _elements(i.shape, d, k) and i not in rows.scalars:
+            return f"a{rows.read_at[i]}[j * k + c]"
+        return rows.read(i, space, ("j", "c")[: len(space)])
+
+    def computed(m: Node) -> str:
+        space = m.shape if kind[m] == "e" else ()
+        if m.op.name == "reshape":
+            return value(m.inputs[0], space)
+        return expression(m, [value(i, space) for i in m.inputs])
+
+    def singles(which: str) -> list[str]:
+        return [
+            f"    const {C_TYPES[m.dtype]} y{index[m]} = "
+            + (f"({C_TYPES[m.dtype]})u{index[m]};" if m in summed else f"{computed(m)};")
+            for m in p.tail
+            if kind[m] == which
+        ]
+
+    lines = [*declare(reads), *singles("s")]
+    stores = [m for m in p.results if m in index or (total and m is p.m2)]
+    if total or elements or summed:
+        body = []
+        if total:
+            body += [
+                f"{t} s = 0;",
+                "for (int64_t p = 0; p < parts; p++)",
+                f"    s += (({t} *)(base + p * part_bytes))[c * d + j];",
+                f"const {t} m = {total};",
+            ]
+        for m in p.tail:
+            if m in summed:
+                body.append(f"u{index[m]} += {value(m.inputs[0], m.inputs[0].shape)};")
+            elif kind[m] == "e":
+                body.append(f"const {C_TYPES[m.dtype]} y{index[m]} = {computed(m)};")
+        for m in stores:
+            if m is p.m2 or kind[m] == "e":
+                v = "m" if m is p.m2 else f"y{index[m]}"
+                body.append(f"(({C_TYPES[m.dtype]} *){_out(p.results.index(m))})[j * k + c] = {v};")
+        lines += [
+            *(f"    double u{index[m]} = 0;" for m in summed),
+            "    for (int64_t c = 0; c < k; c++)",
+            "        #pragma omp simd"
+            + (f" reduction(+:{', '.join(f'u{index[m]}' for m in summed)})" if summed else ""),
+            "        for (int64_t j = 0; j < d; j++) {",
+            *("            " + line for line in body),
+            "        }",
+        ]
+    lines += singles("p")
+    lines += [
+        f"    *({C_TYPES[m.dtype]} *){_out(p.results.index(m))} = y{index[m]};"
+        for m in stores
+        if m is not p.m2 and kind[m] != "e"
+    ]
+    return lines
     lines.append("}")
     return "\n".join(lines) + "\n"
 

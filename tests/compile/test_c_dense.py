@@ -554,3 +554,109 @@ def test_other_regions(region, dtype):
         got, expected = (got,), (expected,)
     close_all(got, expected, region)
     assert_dense(jitted.lower(X, W, Y))
+
+
+# ----------------------------------------------------------------------------- the tail
+def backends(lowered) -> set[str]:
+    return {backend for _, backend in lines(lowered)}
+
+
+@pytest.mark.parametrize("shape", [(400, 784), (33, 5), (17, 1)], ids=str)
+def test_logistic_step_is_one_kernel(shape):
+    """The weight update, the bias update and the cost after the rows (with the penalty
+    ``sum(w**2)``, computed from ``w`` alone) run in the kernel, and ``w`` is read as
+    the vector it is: the whole step is one call."""
+    rng = np.random.default_rng(31)
+    X = rng.standard_normal(shape)
+    y = rng.integers(0, 2, shape[0]).astype(np.float64)
+    w, b = 0.05 * rng.standard_normal(shape[1]), np.float64(-0.2)
+    lowered = logistic_step.lower(X, y, w, b)
+    assert len(backends(lowered)) == 1, lowered.as_text()
+    assert_dense(lowered, "exp", "logaddexp", "subtract", "sum")
+    close_all(logistic_step(X, y, w, b), numpy_logistic_step(X, y, w, b), what=f"{shape}")
+
+
+def decayed_step(x, t, W, b, mod=np):
+    """Softmax regression with weight decay, returning the loss with its penalty."""
+    logits = x @ W + b
+    m = mod.max(logits, axis=1, keepdims=True)
+    e = mod.exp(logits - m)
+    s = mod.sum(e, axis=1, keepdims=True)
+    g = (e / s - t) / x.shape[0]
+    loss = mod.mean(mod.log(s) + m - mod.sum(t * logits, axis=1, keepdims=True))
+    penalty = 0.5 * mod.sum(W * W)
+    W1 = W - LR * (x.T @ g + 0.01 * W)
+    return W1, b - LR * mod.sum(g, axis=0), loss + 0.01 * penalty, mod.max(W1 * 0.5)
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("shape", [(600, 784, 10), (37, 13, 3), (5, 1, 1)], ids=str)
+def test_update_and_loss_after_the_rows(shape, dtype):
+    """``k`` columns: the update's elements and the penalty's sum in one loop after the
+    parts, the loss from the kernel's sum before it, and what the tail cannot take
+    (a max of the new weights) left to another kernel, reading the stored update."""
+    args = problem(*shape, dtype, seed=32)
+    jitted = xp.jit(lambda x, t, W, b: decayed_step(x, t, W, b, xp))
+    close_all(jitted(*args), decayed_step(*args), what=f"{shape}")
+    lowered = jitted.lower(*args)
+    assert_dense(lowered, "exp", "log", "sum", "add")
+    text = lowered.as_text()
+    (full_max,) = [line for line in text.splitlines() if "= max(" in line and "[] [" in line]
+    assert "lz_dense" not in full_max, text
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_single_values_before_and_after_the_loop(threads, monkeypatch):
+    """A scale computed from the kernel's sums is read by every element of the update
+    (before the loop); a norm of the update is a sum in the loop and a value after it;
+    an update divided by that norm needs it before the loop: not in the tail."""
+    monkeypatch.setenv("LAZYARR_NUM_THREADS", threads)
+
+    def f(X, W, Y, mod=np):
+        r = X @ W - Y
+        loss = mod.mean(mod.sum(r * r, axis=1))
+        g = X.T @ r
+        W1 = W - (0.01 / (1 + loss)) * g
+        norm = mod.sqrt(mod.sum(W1 * W1))
+        return W1, norm, W - g / mod.sqrt(mod.sum(g * g)), loss * 2
+
+    rng = np.random.default_rng(33)
+    X, W, Y = rng.standard_normal((300, 20)), rng.standard_normal((20, 3)), rng.random((300, 3))
+    jitted = xp.jit(lambda X, W, Y: f(X, W, Y, xp))
+    close_all(jitted(X, W, Y), f(X, W, Y))
+    assert_dense(jitted.lower(X, W, Y), "sqrt", "divide")
+
+
+def test_forward_loss_with_a_penalty_on_the_weights():
+    """No ``X.T @ R``: the penalty's elements and sum still run after the rows."""
+
+    def loss(x, t, W, b, mod=np):
+        logits = x @ W + b
+        m = mod.max(logits, axis=1, keepdims=True)
+        lse = mod.log(mod.sum(mod.exp(logits - m), axis=1, keepdims=True)) + m
+        return mod.mean(lse - mod.sum(t * logits, axis=1, keepdims=True)) + mod.sum(W**2)
+
+    args = problem(90, 17, 4, np.float64, seed=34)
+    jitted = xp.jit(lambda *a: loss(*a, mod=xp))
+    close(jitted(*args), loss(*args))
+    lowered = jitted.lower(*args)
+    assert len(backends(lowered)) == 1, lowered.as_text()
+
+
+def test_donated_vector_takes_the_update():
+    """``w`` donated: the update is written into its buffer after the kernel's last
+    read of each element."""
+    rng = np.random.default_rng(35)
+    X, y = rng.standard_normal((64, 30)), rng.integers(0, 2, 64).astype(np.float64)
+    w, b = rng.standard_normal(30), np.float64(0.3)
+    expected = numpy_logistic_step(X, y, w, b)
+
+    def step(X, y, w, b):
+        c, (gw, gb) = xp.value_and_grad(logistic_cost, argnums=(0, 1))(w, b, X, y)
+        return w - 0.1 * gw, b - 0.1 * gb, c
+
+    f = xp.jit(step, donate_argnames=("w",))
+    given = w.copy()
+    got = f(X, y, given, b)
+    close_all(got, expected, "donated")
+    assert len(backends(f.lower(X, y, w, b))) == 1
