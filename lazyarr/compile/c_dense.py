@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import threading
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -37,7 +38,7 @@ import cffi
 import numpy as np
 
 from .._graph import Node
-from .buffers import allocator
+from .buffers import POOLED_MIN, allocator
 from .c_kernels import C_TYPES, expression, signature
 
 _ffi = cffi.FFI()
@@ -1089,9 +1090,20 @@ def runner(lib, name: str, p: Pattern, launch, threads: int, parallel_min: int):
     fn = getattr(lib, name)
     n, d = p.x.shape
     k = p.m1.shape[1]
-    scratch = functools.partial(
-        np.empty, int(getattr(lib, name + "_scratch")(d, k, threads)), np.uint8
-    )
+    size = int(getattr(lib, name + "_scratch")(d, k, threads))
+    local = threading.local()
+
+    def scratch() -> np.ndarray:
+        """Small scratch memory is kept between calls, one per thread (allocating it
+        cost a tenth of a small step's overhead); large memory is not held."""
+        try:
+            return local.memory
+        except AttributeError:
+            memory = np.empty(size, np.uint8)
+            if size < POOLED_MIN:
+                local.memory = memory
+            return memory
+
     allocate = [allocator(r.shape, r.dtype) for r in p.results]
     c_shape = _ffi.new("int64_t[]", [n, d, k])
     c_strides = _ffi.new("int64_t[]", [0])
