@@ -141,6 +141,16 @@ def _softplus(v: Node) -> Node:
     return make("logaddexp", _zero(v), v)
 
 
+def _softplus_parts(e: dict) -> Node:
+    """``logaddexp(0, v)`` as ``max(v, 0) + log1p(exp(-|v|))``, NumPy's operations (so
+    the same bits): ``softplus(v)`` and ``softplus(-v)``, which a logistic loss and its
+    gradient both need, then share their ``exp`` and ``log1p``. ``-|v|`` is
+    ``copysign(v, -1)``, which ``copysign_negative`` makes the same node for ``-v``."""
+    v = e["x"]
+    small = make("log1p", make("exp", make("copysign", v, literal(-1, v.dtype))))
+    return make("add", make("maximum", v, _zero(v)), small)
+
+
 # ----------------------------------------------------------------------------- views
 _VIEWS = ("reshape", "permute_dims")
 
@@ -555,6 +565,7 @@ STABILIZE = (
 STABILIZE_SIGMOID = (
     Rule("stable_sigmoid", _SIGMOID_OF_NEG_A, _stable_sigmoid),
     Rule("stable_sigmoid_reciprocal", _SIGMOID_OF_NEG_A_RECIPROCAL, _stable_sigmoid),
+    Rule("sigmoid_of_softplus", Op("exp", Op("subtract", fx, Op("logaddexp", Const(0), Var("x")))), lambda e: _stable_sigmoid({"a": make("negative", e["x"])})),
 )  # fmt: skip
 
 
@@ -677,6 +688,8 @@ def _split_reduced_axes(e: dict) -> Node | None:
 
 
 SPECIALIZE = (
+    Rule("softplus_parts", Op("logaddexp", Const(0), fx), _softplus_parts),
+    Rule("copysign_negative", Op("copysign", Op("negative", x), y), lambda e: make("copysign", e["x"], e["y"])),
     Rule("pow_two", Op("pow", x, Const(2)), lambda e: make("multiply", e["x"], e["x"])),
     Rule("pow_half", Op("pow", fx, Const(0.5)), lambda e: make("sqrt", e["x"])),
     Rule("pow_minus_one", Op("pow", fx, Const(-1)), lambda e: make("reciprocal", e["x"])),

@@ -247,6 +247,53 @@ def test_stability_rewrites_give_the_exact_answer_where_naive_forms_fail(f, exac
     np.testing.assert_allclose(eager, exact(BIG), rtol=1e-14, atol=1e-300)
 
 
+def within_ulps(got, want, ulps: int) -> None:
+    """Equal within ``ulps`` units in the last place, NaN and infinities where ``want``'s."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got) * np.sign(got), np.isinf(want) * np.sign(want))
+    finite = np.isfinite(want)
+    spacing = np.spacing(np.abs(want[finite]).astype(want.dtype))
+    assert np.all(np.abs(got[finite] - want[finite]) <= ulps * spacing), (got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_softplus_parts_are_numpys_logaddexp(dtype):
+    """``logaddexp(0, x)`` as ``max(x, 0) + log1p(exp(-|x|))`` is NumPy's own sequence of
+    operations: infinities, NaN, signed zeros and the largest values come out as
+    NumPy's, the rest within the vector math library's ulp."""
+    special = np.array([-np.inf, -1e308, -1000, -50, -1, -1e-300, -0.0, 0, 5e-324, 1, 88, 710])
+    with np.errstate(all="ignore"):
+        x = np.concatenate([special, [np.inf, np.nan], RNG.standard_normal(1000) * 30])
+        x = x.astype(dtype)
+        want = np.logaddexp(dtype(0), x)
+    f = xp.jit(lambda x: xp.logaddexp(0.0, x))
+    assert rules_fired(f, x) == ["softplus_parts"]
+    within_ulps(f(x), want, 2)
+
+
+def test_a_logistic_loss_and_its_gradient_share_one_exp_and_one_log1p():
+    """The loss reads ``softplus(z)`` and ``softplus(-z)``, its gradient their sigmoids
+    (``exp(z - softplus(z))``): after the rewrites all four come from one ``exp(-|z|)``
+    and one ``log1p`` of it, and stay finite and exact where ``z`` is far from 0."""
+    z = np.concatenate([BIG, RNG.standard_normal(100) * 10])
+    t = (RNG.random(z.size) < 0.5).astype(np.float64)
+
+    def loss(z, t):
+        return xp.sum(t * xp.logaddexp(0.0, -z) + (1 - t) * xp.logaddexp(0.0, z))
+
+    both = xp.jit(xp.value_and_grad(loss))
+    ops = ops_of(both.lower(z, t))
+    assert ops.count("exp") == 1 and ops.count("log1p") == 1 and "logaddexp" not in ops, ops
+    value, grad = both(z, t)
+    want = np.sum(t * softplus(-z) + (1 - t) * softplus(z))
+    np.testing.assert_allclose(float(value), want, rtol=1e-14)
+    # sigmoid(z) is exp(-softplus(-z)): each term without cancellation
+    want = (1 - t) * np.exp(-softplus(-z)) - t * np.exp(-softplus(z))
+    np.testing.assert_allclose(np.asarray(grad), want, rtol=1e-13, atol=1e-300)
+
+
 def logsumexp(x, axis, keepdims=False):
     m = np.max(x, axis=axis, keepdims=True)
     out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
@@ -320,7 +367,7 @@ def test_phases_and_rules_can_be_switched_off():
     def f(x):
         return xp.log(1 + xp.exp(x)) * 1.0
 
-    assert rules_fired(f, BIG) == ["mul_one", "log1p", "softplus"]
+    assert rules_fired(f, BIG) == ["mul_one", "log1p", "softplus", "softplus_parts"]
     assert xp.jit(f, exclude_rewrites="all").lower(BIG).rewrites() == []
     lowered = xp.jit(f, exclude_rewrites=("stabilize",)).lower(BIG)
     assert [r.split(":")[0] for r in lowered.rewrites()] == ["canonicalize/mul_one"]
@@ -336,10 +383,11 @@ def test_a_rewritten_node_keeps_the_users_line():
     def f(x):
         return xp.log(1 + xp.exp(x))  # the line the rewrites report
 
-    (first, second) = xp.jit(f).lower(BIG).rewrites()
+    fired = xp.jit(f).lower(BIG).rewrites()
     line = f.__code__.co_firstlineno + 1
-    for fired in (first, second):
-        assert fired.endswith(f"test_rewrites.py:{line}")
+    assert len(fired) == 3  # log1p, softplus, softplus_parts
+    for each in fired:
+        assert each.endswith(f"test_rewrites.py:{line}")
 
 
 def test_a_softmax_written_max_shifted_is_left_alone():
