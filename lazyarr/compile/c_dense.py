@@ -907,7 +907,8 @@ def source(name: str, p: Pattern) -> str:
             for m, j in rows.stored.items()
         ),
         f"    char *base = LZ_DN_ALIGN(out{n_outs - 1});",
-        f"    const {t} *restrict wt = (const {t} *)base;",
+        # NOTE: one column of W is its own transpose.
+        f"    const {t} *restrict wt = k == 1 ? (const {t} *)arg1 : (const {t} *)base;",
         f"    base += {matrix} + part * ({part_bytes});",
         *(
             [
@@ -949,7 +950,7 @@ def source(name: str, p: Pattern) -> str:
         f"    const {t} *restrict W = (const {t} *)arg1;",
         f"    char *base = LZ_DN_ALIGN(out{n_outs - 1});",
         f"    {t} *restrict wt = ({t} *)base;",
-        "    for (int64_t j = 0; j < d; j++)",
+        "    for (int64_t j = 0; j < d && k > 1; j++)",
         "        for (int64_t c = 0; c < k; c++) wt[c * d + j] = W[j * k + c];",
         f"    const int64_t blocks = (n + {BLOCK - 1}) / {BLOCK};",
         "    int64_t parts = nthreads > 1 && n * d * k >= parallel_min ? nthreads : 1;",
