@@ -52,6 +52,7 @@ class _Entry:
         "direct",
         "fired",
         "fresh",
+        "fresh_tuple",
         "out_leaves",
         "out_tree",
         "owned",
@@ -82,6 +83,7 @@ class _Entry:
         # A flat tuple of program outputs is rebuilt without walking the tree.
         self.tuple = out_tree == ("tuple", (("leaf",),) * len(out_leaves)) and not any(out_leaves)
         self.fresh = program.fresh
+        self.fresh_tuple = self.tuple and all(self.fresh) and not writes
         self.count = len(program.outputs) - len(self.writes)
         # The function's results that are a State's new value, which may be the very
         # buffer the State takes (its spare, written in place, or the value as it is).
@@ -103,11 +105,11 @@ class _Entry:
 
     def run(self, values: list[np.ndarray]) -> Any:
         if self.direct is not None:
-            (value,) = self.direct(values)
-            value.setflags(write=False)
-            return Array._new(unique(_CONSTANT, value.shape, value.dtype, value))
+            return _fresh(self.direct(values)[0])
         if self.shapes:
             return self._run_with_states(values)
+        if self.fresh_tuple:
+            return tuple([_fresh(value) for value in self.program(values)])
         return self._results(self.program(values), values)
 
     def _run_with_states(self, values: list[np.ndarray]) -> Any:
@@ -258,18 +260,24 @@ class Jitted:
         if config.jit_disabled():
             return self._call_eagerly(args, kwargs)
         if not kwargs:
-            # NOTE: the common call, NumPy arrays as positional arguments, skips pytrees
-            # and builds its key in one pass.
-            fast: tuple | None = ()
-            values: Sequence = args
+            # NOTE: the common call, NumPy arrays and Arrays as positional arguments, skips
+            # pytrees and builds its key in one pass.
+            values: list[np.ndarray] = []
+            fast: list = []
             for a in args:
-                if type(a) is not np.ndarray:
-                    values = _array_values(args)
-                    fast = None if values is None else _fast_key(values)
+                kind = type(a)
+                if kind is np.ndarray:
+                    v = a
+                elif kind is Array:
+                    v = a._node.value
+                    if v is None:
+                        v = a._value()
+                else:
                     break
-                fast += (a.shape, a.dtype)
-            if fast is not None:
-                entry = self._fast.get(fast)
+                values.append(v)
+                fast += (v.shape, v.dtype)
+            else:
+                entry = self._fast.get(tuple(fast))
                 if entry is not None:
                     try:
                         return entry.run(values)
@@ -568,19 +576,6 @@ def _leaf_key(leaf: Any, fname: str) -> Any:
     return ("object", type(leaf), leaf)
 
 
-def _array_values(args: tuple) -> list[np.ndarray] | None:
-    """The arguments' values when every one is a NumPy array or an Array, else None."""
-    values = []
-    for a in args:
-        if type(a) is np.ndarray:
-            values.append(a)
-        elif type(a) is Array:
-            values.append(a._value())
-        else:
-            return None
-    return values
-
-
 def _fast_key(values: Sequence[np.ndarray]) -> tuple:
     """The key of ``Jitted._fast``: each positional array's shape and dtype."""
     return tuple(x for v in values for x in (v.shape, v.dtype))
@@ -601,6 +596,11 @@ def _wrap(value: np.ndarray, inputs: Sequence[np.ndarray]) -> Array:
         if value is v or np.may_share_memory(value, v):
             value = value.copy()
             break
+    return _fresh(value)
+
+
+def _fresh(value: np.ndarray) -> Array:
+    """A buffer no one else holds as an Array (read-only: Arrays are values)."""
     value.setflags(write=False)
     return Array._new(unique(_CONSTANT, value.shape, value.dtype, value))
 

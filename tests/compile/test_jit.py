@@ -311,6 +311,28 @@ def test_the_same_signature_does_not_trace_again():
     assert body.runs == 3
 
 
+def test_arrays_and_numpy_arrays_mixed_take_the_fast_path():
+    """Positional NumPy arrays and Arrays, mixed, are looked up without pytrees; an
+    Array whose value is not computed yet is computed first; a NumPy array of the
+    other byte order misses that lookup and is converted to the native order."""
+    body = counted(lambda x, w, b: (x @ w + b, xp.sum(w)))
+    f = xp.jit(body)
+    x, w, b = rng_array((3, 4)), rng_array((4,), seed=1), rng_array((), seed=2)
+    want = (x @ w + b, np.sum(w))
+    for args in ((x, xp.asarray(w), b), (x, xp.asarray(w), xp.asarray(b))):
+        for _ in range(2):
+            for got, expected in zip(f(*args), want):
+                check(got, expected)
+    lazy_w = xp.asarray(w) * 1.0  # a graph: computed when the call needs it
+    for got, expected in zip(f(x, lazy_w, xp.asarray(b)), want):
+        check(got, expected)
+    assert body.runs == 1
+    swapped = x.astype(x.dtype.newbyteorder())
+    for got, expected in zip(f(swapped, xp.asarray(w), b), want):
+        check(got, expected)
+    assert body.runs == 1
+
+
 def test_a_new_shape_traces_again_but_compiles_nothing(compile_log):
     body = counted(affine)
     f = xp.jit(body)
