@@ -602,44 +602,61 @@ def _dot(t: str, v: str, rows: int, cols: int) -> list[str]:
 def _acc(t: str, v: str, c: int) -> list[str]:
     """``gt[b * d + j] += sum_a g[a * k + b] x[a * ldx + j]`` for ``b < c``: the block's
     rows added into ``c`` rows of the ``k x d`` accumulator, several vectors of each in
-    registers where ``c`` is small (enough sums to hide the additions' latency)."""
+    registers where ``c`` is small (enough sums to hide the additions' latency). The
+    columns run from the last where ``down``: each pass goes back over the columns the
+    one before (the dot products, another pass) read last, still in L1 (the
+    logistic-regression step 1-2 % faster); each sum keeps its order either way."""
 
-    def columns(u: int) -> list[str]:
-        """A pass over ``u`` vectors of ``d``."""
+    def columns(u: int, loop: str) -> list[str]:
+        """A pass over ``u`` vectors of ``d`` at a time."""
         return [
-            f"    for (; j + {u} * W <= d; j += {u} * W) {{",
-            f"        {v} acc[{c}][{u}], xa[{u}];",
-            f"        LZ_DN_UNROLL for (int b = 0; b < {c}; b++)",
-            f"            LZ_DN_UNROLL for (int e = 0; e < {u}; e++)",
-            f"                acc[b][e] = *(const {v} *)(gt + b * d + j + e * W);",
-            "        for (int64_t a = 0; a < rows; a++) {",
-            f"            LZ_DN_UNROLL for (int e = 0; e < {u}; e++)",
-            f"                xa[e] = *(const {v} *)(x + a * ldx + j + e * W);",
+            f"        for ({loop}) {{",
+            f"            {v} acc[{c}][{u}], xa[{u}];",
             f"            LZ_DN_UNROLL for (int b = 0; b < {c}; b++)",
             f"                LZ_DN_UNROLL for (int e = 0; e < {u}; e++)",
-            "                    acc[b][e] += g[a * k + b] * xa[e];",
+            f"                    acc[b][e] = *(const {v} *)(gt + b * d + j + e * W);",
+            "            for (int64_t a = 0; a < rows; a++) {",
+            f"                LZ_DN_UNROLL for (int e = 0; e < {u}; e++)",
+            f"                    xa[e] = *(const {v} *)(x + a * ldx + j + e * W);",
+            f"                LZ_DN_UNROLL for (int b = 0; b < {c}; b++)",
+            f"                    LZ_DN_UNROLL for (int e = 0; e < {u}; e++)",
+            "                        acc[b][e] += g[a * k + b] * xa[e];",
+            "            }",
+            f"            LZ_DN_UNROLL for (int b = 0; b < {c}; b++)",
+            f"                LZ_DN_UNROLL for (int e = 0; e < {u}; e++)",
+            f"                    *({v} *)(gt + b * d + j + e * W) = acc[b][e];",
             "        }",
-            f"        LZ_DN_UNROLL for (int b = 0; b < {c}; b++)",
-            f"            LZ_DN_UNROLL for (int e = 0; e < {u}; e++)",
-            f"                *({v} *)(gt + b * d + j + e * W) = acc[b][e];",
-            "    }",
+        ]
+
+    def singles(loop: str) -> list[str]:
+        return [
+            f"        for ({loop})",
+            f"            LZ_DN_UNROLL for (int b = 0; b < {c}; b++) {{",
+            f"                {t} s = gt[b * d + j];",
+            "                for (int64_t a = 0; a < rows; a++)",
+            "                    s += g[a * k + b] * x[a * ldx + j];",
+            "                gt[b * d + j] = s;",
+            "            }",
         ]
 
     u = max(1, 8 // c)
     return [
         f"static void LZ_DN_FAST lz_dn_acc_{t}_{c}(const {t} *restrict x, int64_t ldx,"
-        f" int64_t rows, const {t} *restrict g, int64_t k, int64_t d, {t} *restrict gt) {{",
+        f" int64_t rows, const {t} *restrict g, int64_t k, int64_t d, {t} *restrict gt,"
+        " int down) {",
         "    LZ_DN_FMA",
         f"    enum {{ W = sizeof({v}) / sizeof({t}) }};",
-        "    int64_t j = 0;",
-        *columns(u),
-        *(columns(1) if u > 1 else []),
-        "    for (; j < d; j++)",
-        f"        LZ_DN_UNROLL for (int b = 0; b < {c}; b++) {{",
-        f"            {t} s = gt[b * d + j];",
-        "            for (int64_t a = 0; a < rows; a++) s += g[a * k + b] * x[a * ldx + j];",
-        "            gt[b * d + j] = s;",
-        "        }",
+        # [0, wide) in passes of u vectors, [wide, narrow) of one, [narrow, d) one by one
+        f"    const int64_t wide = d / ({u} * W) * ({u} * W), narrow = d / W * W;",
+        "    if (down) {",
+        *singles("int64_t j = d - 1; j >= narrow; j--"),
+        *(columns(1, "int64_t j = narrow - W; j >= wide; j -= W") if u > 1 else []),
+        *columns(u, f"int64_t j = wide - {u} * W; j >= 0; j -= {u} * W"),
+        "    } else {",
+        *columns(u, f"int64_t j = 0; j < wide; j += {u} * W"),
+        *(columns(1, "int64_t j = wide; j < narrow; j += W") if u > 1 else []),
+        *singles("int64_t j = narrow; j < d; j++"),
+        "    }",
         "}",
     ]
 
@@ -680,14 +697,15 @@ def _products(name: str, t: str, k: int, backward: bool) -> list[str]:
         f"static void {name}_accs(const {t} *x, int64_t ldx, int64_t rows, const {t} *g,"
         f" int64_t k, int64_t d, {t} *gt) {{",
         "    int64_t c = 0;",
+        "    int down = 1;",
     ]
-    call = "(x, ldx, rows, g + c, k, d, gt + c * d);"
+    call = "(x, ldx, rows, g + c, k, d, gt + c * d, down); down = !down;"
     for c in sorted(_acc_tiles(k), reverse=True):
         if c == ACC_TILES[0]:
-            lines.append(f"    for (; c + {c} <= k; c += {c}) lz_dn_acc_{t}_{c}{call}")
+            lines.append(f"    for (; c + {c} <= k; c += {c}) {{ lz_dn_acc_{t}_{c}{call} }}")
         elif c != 1:
             lines.append(f"    if (k - c >= {c}) {{ lz_dn_acc_{t}_{c}{call} c += {c}; }}")
-    lines += [f"    for (; c < k; c++) lz_dn_acc_{t}_1{call}", "}"]
+    lines += [f"    for (; c < k; c++) {{ lz_dn_acc_{t}_1{call} }}", "}"]
     return [line for line in lines if line]
 
 
