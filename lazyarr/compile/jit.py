@@ -260,24 +260,17 @@ class Jitted:
         if config.jit_disabled():
             return self._call_eagerly(args, kwargs)
         if not kwargs:
-            # NOTE: the common call, NumPy arrays and Arrays as positional arguments, skips
-            # pytrees and builds its key in one pass.
-            values: list[np.ndarray] = []
-            fast: list = []
+            # NOTE: the common calls, NumPy arrays (or those and Arrays) as positional
+            # arguments, skip pytrees and build their key in one pass.
+            fast: tuple | None = ()
+            values: Sequence = args
             for a in args:
-                kind = type(a)
-                if kind is np.ndarray:
-                    v = a
-                elif kind is Array:
-                    v = a._node.value
-                    if v is None:
-                        v = a._value()
-                else:
+                if type(a) is not np.ndarray:
+                    values, fast = _mixed_key(args)
                     break
-                values.append(v)
-                fast += (v.shape, v.dtype)
-            else:
-                entry = self._fast.get(tuple(fast))
+                fast += (a.shape, a.dtype)
+            if fast is not None:
+                entry = self._fast.get(fast)
                 if entry is not None:
                     try:
                         return entry.run(values)
@@ -574,6 +567,26 @@ def _leaf_key(leaf: Any, fname: str) -> Any:
     # NOTE: objects (a model holding States, a State itself) are static: the function
     # sees them as they are, and a different object traces again.
     return ("object", type(leaf), leaf)
+
+
+def _mixed_key(args: tuple) -> tuple[Sequence, tuple | None]:
+    """The values and the ``Jitted._fast`` key of positional NumPy arrays and Arrays;
+    no key where another kind of argument is among them."""
+    values = []
+    key: tuple = ()
+    for a in args:
+        kind = type(a)
+        if kind is np.ndarray:
+            v = a
+        elif kind is Array:
+            v = a._node.value
+            if v is None:
+                v = a._value()
+        else:
+            return args, None
+        values.append(v)
+        key += (v.shape, v.dtype)
+    return values, key
 
 
 def _fast_key(values: Sequence[np.ndarray]) -> tuple:
