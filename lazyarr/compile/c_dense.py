@@ -372,8 +372,8 @@ def _rows(m1, m2, x, r, c2, first, order, position, outs, readers, capable, used
 
 def _tail(m2, sums, taken, below, order, position, outs, readers, capable, d, k) -> tuple:
     """The nodes that run after the rows, on ``M2`` and the sums (a weight update, the
-    mean loss), in order: elementwise ones over ``M2``'s ``(d, k)`` elements (``(d,)``
-    too where ``k`` is 1), in one loop, with full sums of them; and single values,
+    mean loss), in order: elementwise ones over ``M2``'s ``(d, k)`` elements (in any
+    shape ``_elements`` takes), in one loop, with full sums of them; and single values,
     before that loop or, those that read its sums, after it. Nodes computed before the
     kernel and read only by these join them (the update's terms, a penalty)."""
     kinds: dict[Node, str] = {}
@@ -398,7 +398,7 @@ def _tail(m2, sums, taken, below, order, position, outs, readers, capable, d, k)
             axes = node.params.get("axes")
             full = axes is None or len(set(a % max(i.ndim, 1) for a in axes)) == i.ndim
             ok = full and i.dtype in _FLOATS and node.dtype == i.dtype and elements(i.shape)
-            return "p" if ok and known != ["s"] and known != ["p"] else None
+            return "p" if ok and known in ([], ["e"]) else None
         if node.op.name == "reshape":
             (i,) = node.inputs
             if math.prod(node.shape) == 1 and "e" not in known:
@@ -421,9 +421,9 @@ def _tail(m2, sums, taken, below, order, position, outs, readers, capable, d, k)
     for node in order:
         if node in taken or node in kinds or not any(i in kinds for i in node.inputs):
             continue
-        kinds_ = kind(node)
-        if kinds_ is not None:
-            kinds[node] = kinds_
+        found = kind(node)
+        if found is not None:
+            kinds[node] = found
             tail.append(node)
     # Nodes computed before, read by the tail only.
     inside = set(tail)
@@ -434,10 +434,10 @@ def _tail(m2, sums, taken, below, order, position, outs, readers, capable, d, k)
             for i in node.inputs:
                 if i in kinds or i in outs or i in below or not readers.get(i, set()) <= inside:
                     continue
-                kind_ = kind(i)
-                if kind_ is None or (kind_ == "p" and _feeds_elements(i, inside, readers, kinds)):
+                found = kind(i)
+                if found is None or (found == "p" and _feeds_elements(i, inside, readers, kinds)):
                     continue
-                kinds[i] = kind_
+                kinds[i] = found
                 inside.add(i)
                 grown = True
         # NOTE: a grown sum makes the single values it feeds come after the loop.
