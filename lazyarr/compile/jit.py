@@ -109,7 +109,7 @@ class _Entry:
         if self.shapes:
             return self._run_with_states(values)
         if self.fresh_tuple:
-            return tuple([_fresh(value) for value in self.program(values)])
+            return tuple(map(_fresh, self.program(values)))
         return self._results(self.program(values), values)
 
     def _run_with_states(self, values: list[np.ndarray]) -> Any:
