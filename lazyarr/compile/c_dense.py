@@ -8,11 +8,12 @@ column and full sums of them (the bias gradient, the mean loss), and
 ``k = W.shape[1]`` small, BLAS does the products at half the FMA rate (its kernels
 are built for wide matrices) and reads ``X`` twice, from memory each time when the
 minibatch is a fresh slice of the data. This kernel streams ``X`` once, in blocks of
-``BLOCK`` rows: it computes the block's dot products in register tiles (``R x C``
-outputs at a time, vectorized along ``d``), runs the region row by row (storing only
-what other steps read, adding up the sums), then adds ``R[i] (x) X[i]`` into a
-``k x d`` accumulator while the block is still in cache. Row blocks are split between
-threads, each with its own accumulators, which are added in thread order at the end.
+``BLOCK`` rows (``VECTOR_BLOCK`` for a vector ``w``): it computes the block's dot
+products in register tiles (``R x C`` outputs at a time, vectorized along ``d``), runs
+the region row by row (storing only what other steps read, adding up the sums), then
+adds ``R[i] (x) X[i]`` into a ``k x d`` accumulator while the block is still in cache.
+Row blocks are split between threads, each with its own accumulators, which are added
+in thread order at the end.
 
 The pattern claimed: ``M1 = matmul(X, W)`` or ``gemm(X, W[, C1])`` with ``X`` of shape
 ``(n, d)`` and ``W`` of ``(d, k)`` (a vector ``w`` is ``reshape(w, (d, 1))``); region
@@ -22,7 +23,10 @@ axis 1) whose other inputs are computed before the kernel, and nodes computed be
 it whose only readers are the region; float ``sum``s of region values over axis 0
 (or all axes); and ``M2 = matmul(permute_dims(X), R)`` or ``gemm(permute_dims(X), R[,
 C2])``, ``R`` of shape ``(n, k)`` in the region. Sizes are run-time arguments, as in
-every kernel. Dot products add in another order than BLAS (as any two BLAS builds do).
+every kernel. Dot products add in another order than BLAS (as any two BLAS builds do)
+and, with a vector ``w``, in one that depends on X's offset from a vector (as in BLAS
+builds that align their loads): equal inputs at other addresses may differ in the last
+bits.
 """
 
 from __future__ import annotations
@@ -45,7 +49,12 @@ _ffi = cffi.FFI()
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _ROW_REDUCTIONS = ("sum", "max", "min")
 
-BLOCK = 16  # rows per block: the block stays in L2 between its two products
+# Rows per block: the block stays in L2 between its two products. With one column of
+# W (logistic regression) the block is 8 rows, most of which the accumulation (running
+# back from the last column) still finds in L1: one thread, 400 x 784 float64 step,
+# 56.6 us at 16 rows, 55.0 at 8, 58.5 at 4 (the rows' work then waits on each block).
+BLOCK = 16
+VECTOR_BLOCK = 8
 # Widest W claimed: beyond it BLAS's cache-blocked GEMM wins (one thread, 600 x 784
 # float32 softmax step: 1.9x NumPy at k = 10, 1.0x at 32, 0.9x at 64).
 K_MAX = 32
@@ -506,6 +515,18 @@ def prelude(patterns: Sequence[Pattern]) -> str:
         '#define LZ_DN_UNROLL _Pragma("GCC unroll 32")',
         "#define LZ_DN_R64(b) ((((int64_t)(b)) + 63) & ~(int64_t)63)",
         "#define LZ_DN_ALIGN(p) ((char *)(((uintptr_t)(p) + 63) & ~(uintptr_t)63))",
+        # NOTE: the products load X from column p0 on, where every row of X is aligned to
+        # a vector (if one is): half of the loads from an unaligned X split a cache line.
+        "static inline int64_t lz_dn_peel(const void *x, int64_t ldx, int64_t d, int64_t size)",
+        "{",
+        "    const uintptr_t at = (uintptr_t)x;",
+        "    if (at % size || ldx * size % LZ_DN_BYTES) return 0;",
+        "    const int64_t p0 = (int64_t)((LZ_DN_BYTES - at % LZ_DN_BYTES) % LZ_DN_BYTES) / size;",
+        "    return p0 < d ? p0 : d;",
+        "}",
+        # The accumulator's offset from a vector: the same as X's, so that its loads
+        # from column p0 on are aligned too.
+        "#define LZ_DN_SHIFT(x, size) ((int64_t)((uintptr_t)(x) % LZ_DN_BYTES / (size) * (size)))",
     ]
     for dtype in sorted({p.x.dtype for p in patterns}, key=str):
         t, v = C_TYPES[dtype], _VECTORS[dtype]
@@ -522,20 +543,25 @@ def prelude(patterns: Sequence[Pattern]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _block(k: int) -> int:
+    return VECTOR_BLOCK if k == 1 else BLOCK
+
+
 def _dot_tiles(k: int, rows: int, cols: int) -> list[tuple[int, int]]:
     """The dot-product tiles for ``k`` columns: ``rows x cols`` ones, then one for the
-    columns left (one column takes 8 rows: 8 sums hide the additions' latency), each
-    with its one-row form for the block's last rows; ``1 x 1`` for any other ``k``."""
+    columns left (one column takes a block's rows, up to 8: 8 sums hide the additions'
+    latency), each with its one-row form for the block's last rows; ``1 x 1`` for any
+    other ``k``."""
     tiles = [(1, 1)]
     if k >= cols:
         tiles += [(rows, cols), (1, cols)]
     if k % cols:
-        tiles += [(_rows_for(k % cols, rows), k % cols), (1, k % cols)]
+        tiles += [(_rows_for(k % cols, rows, k), k % cols), (1, k % cols)]
     return tiles
 
 
-def _rows_for(cols: int, rows: int) -> int:
-    return 8 if cols == 1 else rows
+def _rows_for(cols: int, rows: int, k: int) -> int:
+    return min(8, _block(k)) if cols == 1 else rows
 
 
 def _acc_tiles(k: int) -> list[int]:
@@ -553,8 +579,9 @@ def _acc_tiles(k: int) -> list[int]:
 
 def _dot(t: str, v: str, rows: int, cols: int) -> list[str]:
     """``z[a * k + b] = x[a] . wt[b]`` for a tile of ``rows`` rows of ``X`` by ``cols``
-    rows of ``W.T``, vectorized along ``d``; small tiles keep several vectors of sums
-    per output (enough sums to hide the additions' latency)."""
+    rows of ``W.T``, vectorized along ``d`` from column ``p0`` (``lz_dn_peel``); small
+    tiles keep several vectors of sums per output (enough sums to hide the additions'
+    latency)."""
     u = max(1, 8 // (rows * cols))
 
     def columns(u: int) -> list[str]:
@@ -576,14 +603,15 @@ def _dot(t: str, v: str, rows: int, cols: int) -> list[str]:
 
     return [
         f"static void LZ_DN_FAST lz_dn_dot_{t}_{rows}_{cols}(const {t} *restrict x,"
-        f" int64_t ldx, const {t} *restrict wt, int64_t d, {t} *restrict z, int64_t k) {{",
+        f" int64_t ldx, const {t} *restrict wt, int64_t d, int64_t p0, {t} *restrict z,"
+        " int64_t k) {",
         "    LZ_DN_FMA",
         f"    enum {{ W = sizeof({v}) / sizeof({t}) }};",
         f"    {v} acc[{rows}][{cols}][{u}];",
         f"    LZ_DN_UNROLL for (int a = 0; a < {rows}; a++)",
         f"        LZ_DN_UNROLL for (int b = 0; b < {cols}; b++)",
         f"            LZ_DN_UNROLL for (int e = 0; e < {u}; e++) acc[a][b][e] = ({v}){{0}};",
-        "    int64_t j = 0;",
+        "    int64_t j = p0;",
         *columns(u),
         *(columns(1) if u > 1 else []),
         f"    LZ_DN_UNROLL for (int a = 0; a < {rows}; a++)",
@@ -593,6 +621,7 @@ def _dot(t: str, v: str, rows: int, cols: int) -> list[str]:
         f"            {t} s = 0;",
         "            LZ_DN_UNROLL for (int e = 0; e < W; e++) s += sum[e];",
         "            for (int64_t i = j; i < d; i++) s += x[a * ldx + i] * wt[b * d + i];",
+        "            for (int64_t i = 0; i < p0; i++) s += x[a * ldx + i] * wt[b * d + i];",
         "            z[a * k + b] = s;",
         "        }",
         "}",
@@ -602,7 +631,9 @@ def _dot(t: str, v: str, rows: int, cols: int) -> list[str]:
 def _acc(t: str, v: str, c: int) -> list[str]:
     """``gt[b * d + j] += sum_a g[a * k + b] x[a * ldx + j]`` for ``b < c``: the block's
     rows added into ``c`` rows of the ``k x d`` accumulator, several vectors of each in
-    registers where ``c`` is small (enough sums to hide the additions' latency). The
+    registers where ``c`` is small (enough sums to hide the additions' latency), from
+    column ``p0`` (``lz_dn_peel``; ``gt`` lies at the same offset from a vector as ``x``,
+    so neither load splits a cache line). The
     columns run from the last where ``down``: each pass goes back over the columns the
     one before (the dot products, another pass) read last, still in L1 (the
     logistic-regression step 1-2 % faster); each sum keeps its order either way."""
@@ -642,18 +673,22 @@ def _acc(t: str, v: str, c: int) -> list[str]:
     u = max(1, 8 // c)
     return [
         f"static void LZ_DN_FAST lz_dn_acc_{t}_{c}(const {t} *restrict x, int64_t ldx,"
-        f" int64_t rows, const {t} *restrict g, int64_t k, int64_t d, {t} *restrict gt,"
-        " int down) {",
+        f" int64_t rows, const {t} *restrict g, int64_t k, int64_t d, int64_t p0,"
+        f" {t} *restrict gt, int down) {{",
         "    LZ_DN_FMA",
         f"    enum {{ W = sizeof({v}) / sizeof({t}) }};",
-        # [0, wide) in passes of u vectors, [wide, narrow) of one, [narrow, d) one by one
-        f"    const int64_t wide = d / ({u} * W) * ({u} * W), narrow = d / W * W;",
+        # [0, p0) and [narrow, d) one by one, [p0, wide) in passes of u vectors,
+        # [wide, narrow) of one
+        f"    const int64_t wide = p0 + (d - p0) / ({u} * W) * ({u} * W);",
+        "    const int64_t narrow = p0 + (d - p0) / W * W;",
         "    if (down) {",
         *singles("int64_t j = d - 1; j >= narrow; j--"),
         *(columns(1, "int64_t j = narrow - W; j >= wide; j -= W") if u > 1 else []),
-        *columns(u, f"int64_t j = wide - {u} * W; j >= 0; j -= {u} * W"),
+        *columns(u, f"int64_t j = wide - {u} * W; j >= p0; j -= {u} * W"),
+        *singles("int64_t j = p0 - 1; j >= 0; j--"),
         "    } else {",
-        *columns(u, f"int64_t j = 0; j < wide; j += {u} * W"),
+        *singles("int64_t j = 0; j < p0; j++"),
+        *columns(u, f"int64_t j = p0; j < wide; j += {u} * W"),
         *(columns(1, "int64_t j = wide; j < narrow; j += W") if u > 1 else []),
         *singles("int64_t j = narrow; j < d; j++"),
         "    }",
@@ -667,16 +702,16 @@ def _products(name: str, t: str, k: int, backward: bool) -> list[str]:
     any ``k`` is right, others through the smallest tiles."""
     lines = [
         f"static void {name}_dots(const {t} *x, int64_t ldx, int64_t rows, const {t} *wt,"
-        f" int64_t d, int64_t k, {t} *z) {{",
+        f" int64_t d, int64_t p0, int64_t k, {t} *z) {{",
         "    int64_t c = 0, a;",
     ]
     for j, (condition, rows, cols) in enumerate(_TILES):
         lines.append(f"#if {condition}" if j == 0 else f"#elif {condition}")
         groups = [(rows, cols, "for (; c + {cols} <= k; c += {cols})")] if k >= cols else []
         if k % cols:
-            groups.append((_rows_for(k % cols, rows), k % cols, "if (k - c == {cols})"))
+            groups.append((_rows_for(k % cols, rows, k), k % cols, "if (k - c == {cols})"))
         for r, c, loop in groups:
-            call = "(x + a * ldx, ldx, wt + c * d, d, z + a * k + c, k);"
+            call = "(x + a * ldx, ldx, wt + c * d, d, p0, z + a * k + c, k);"
             lines += [
                 "    " + loop.format(cols=c) + " {",
                 f"        for (a = 0; a + {r} <= rows; a += {r}) lz_dn_dot_{t}_{r}_{c}{call}",
@@ -688,18 +723,18 @@ def _products(name: str, t: str, k: int, backward: bool) -> list[str]:
         "#endif",
         "    for (; c < k; c++)",
         "        for (a = 0; a < rows; a++)",
-        f"            lz_dn_dot_{t}_1_1(x + a * ldx, ldx, wt + c * d, d, z + a * k + c, k);",
+        f"            lz_dn_dot_{t}_1_1(x + a * ldx, ldx, wt + c * d, d, p0, z + a * k + c, k);",
         "}",
     ]
     if not backward:
         return [line for line in lines if line]
     lines += [
         f"static void {name}_accs(const {t} *x, int64_t ldx, int64_t rows, const {t} *g,"
-        f" int64_t k, int64_t d, {t} *gt) {{",
+        f" int64_t k, int64_t d, int64_t p0, {t} *gt) {{",
         "    int64_t c = 0;",
         "    int down = 1;",
     ]
-    call = "(x, ldx, rows, g + c, k, d, gt + c * d, down); down = !down;"
+    call = "(x, ldx, rows, g + c, k, d, p0, gt + c * d, down); down = !down;"
     for c in sorted(_acc_tiles(k), reverse=True):
         if c == ACC_TILES[0]:
             lines.append(f"    for (; c + {c} <= k; c += {c}) {{ lz_dn_acc_{t}_{c}{call} }}")
@@ -891,8 +926,15 @@ def source(name: str, p: Pattern) -> str:
                 lines.append(f"    const {ct} *restrict a{j} = (const {ct} *)arg{j};")
         return lines
 
-    matrix = f"LZ_DN_R64(k * d * {size})"
-    block = f"LZ_DN_R64({BLOCK} * k * {size})"
+    matrix = f"LZ_DN_R64(k * d * {size} + LZ_DN_BYTES)"  # room to move to X's offset
+    # NOTE: aligned loads of X pay for the columns before them with one column of W
+    # (one thread, 400 x 784 float64 logistic step: 1.5 us less), not with ten (600 x
+    # 784 float32 softmax epoch: 5 % more).
+    peel, shift = (f"lz_dn_peel(arg0, d, d, {size})", f"LZ_DN_SHIFT(arg0, {size})")
+    if k > 1:
+        peel = shift = "0"
+    rows_per_block = _block(k)
+    block = f"LZ_DN_R64({rows_per_block} * k * {size})"
     sums_bytes = f"LZ_DN_R64({len(p.sums)} * k * 8)"
     part_bytes = " + ".join(
         [matrix] * backward + [f"2 * {block}", f"{len(buffered)} * LZ_DN_R64(k * 8)", sums_bytes]
@@ -930,7 +972,8 @@ def source(name: str, p: Pattern) -> str:
         f"    base += {matrix} + part * ({part_bytes});",
         *(
             [
-                f"    {t} *restrict gt = ({t} *)base; base += {matrix};",
+                f"    {t} *restrict gt = ({t} *)(base + {shift});",
+                f"    base += {matrix};",
                 f"    memset(gt, 0, k * d * {size});",
             ]
             if backward
@@ -945,12 +988,13 @@ def source(name: str, p: Pattern) -> str:
         ),
         "    double *restrict u = (double *)base;",
         f"    memset(u, 0, {len(p.sums)} * k * 8);",
-        f"    const int64_t blocks = (n + {BLOCK - 1}) / {BLOCK};",
+        f"    const int64_t p0 = {peel};",
+        f"    const int64_t blocks = (n + {rows_per_block - 1}) / {rows_per_block};",
         "    const int64_t first = blocks * part / parts, last = blocks * (part + 1) / parts;",
         "    for (int64_t block = first; block < last; block++) {",
-        f"        const int64_t r0 = block * {BLOCK};",
-        f"        const int64_t rows = n - r0 < {BLOCK} ? n - r0 : {BLOCK};",
-        f"        {name}_dots(X + r0 * d, d, rows, wt, d, k, zb);",
+        f"        const int64_t r0 = block * {rows_per_block};",
+        f"        const int64_t rows = n - r0 < {rows_per_block} ? n - r0 : {rows_per_block};",
+        f"        {name}_dots(X + r0 * d, d, rows, wt, d, p0, k, zb);",
         *([f"        {accumulate}"] if rows.vector_rows else []),
         "        for (int64_t q = 0; q < rows; q++) {",
         "            const int64_t i = r0 + q;",
@@ -959,7 +1003,7 @@ def source(name: str, p: Pattern) -> str:
         *("            " + line for line in body),
         "        }",
         *(f"        u[{j} * k] += u{j};" for j in rows.sums.values() if rows.vector_rows),
-        *([f"        {name}_accs(X + r0 * d, d, rows, gb, k, d, gt);"] if backward else []),
+        *([f"        {name}_accs(X + r0 * d, d, rows, gb, k, d, p0, gt);"] if backward else []),
         "    }",
         "}",
         signature(name, n_reads, n_outs),
@@ -970,7 +1014,7 @@ def source(name: str, p: Pattern) -> str:
         f"    {t} *restrict wt = ({t} *)base;",
         "    for (int64_t j = 0; j < d && k > 1; j++)",
         "        for (int64_t c = 0; c < k; c++) wt[c * d + j] = W[j * k + c];",
-        f"    const int64_t blocks = (n + {BLOCK - 1}) / {BLOCK};",
+        f"    const int64_t blocks = (n + {rows_per_block - 1}) / {rows_per_block};",
         "    int64_t parts = nthreads > 1 && n * d * k >= parallel_min ? nthreads : 1;",
         "    if (parts > blocks) parts = blocks;",
         "    if (parts > 1) {",
@@ -986,6 +1030,7 @@ def source(name: str, p: Pattern) -> str:
         "    }",
         f"    base += {matrix};",
         f"    const int64_t part_bytes = {part_bytes};",
+        *([f"    const int64_t shift = {shift};"] if backward else []),
     ]
     for s, j in rows.sums.items():
         ct = C_TYPES[s.dtype]
@@ -1069,7 +1114,7 @@ def _tail_source(p: Pattern, rows: _Rows, declare: Callable, total: str | bool) 
             body += [
                 f"{t} s = 0;",
                 "for (int64_t p = 0; p < parts; p++)",
-                f"    s += (({t} *)(base + p * part_bytes))[c * d + j];",
+                f"    s += (({t} *)(base + p * part_bytes + shift))[c * d + j];",
                 f"const {t} m = {total};",
             ]
         for m in p.tail:

@@ -251,6 +251,35 @@ def test_logistic_step_on_strided_inputs():
         close_all(logistic_step(X, yy, w, b), numpy_logistic_step(X, yy, w, b))
 
 
+def _at_offset(a: np.ndarray, offset: int) -> np.ndarray:
+    """A C-contiguous copy of ``a`` starting ``offset`` elements past a 64-byte line."""
+    buf = np.empty(a.size + 64, a.dtype)
+    start = (-buf.ctypes.data % 64) // a.itemsize + offset
+    out = buf[start : start + a.size].reshape(a.shape)
+    out[...] = a
+    return out
+
+
+@pytest.mark.parametrize("d", [784, 13, 2, 1], ids=lambda d: f"d={d}")
+def test_x_at_every_offset_from_a_vector(d):
+    """The products load X from its first column aligned to a vector (the same in every
+    row when a row is a whole number of vectors; none otherwise), the accumulator
+    placed to match: any offset of X, including rows shorter than the columns skipped."""
+    rng = np.random.default_rng(11)
+    n = 37  # not a whole number of blocks
+    X0 = rng.standard_normal((n, d))
+    y = rng.integers(0, 2, n).astype(np.float64)
+    w, b = 0.01 * rng.standard_normal(d), np.float64(0.1)
+    x0, t, W, bk = problem(n, d, 10, np.float32, seed=12)
+    for offset in range(8):
+        X = _at_offset(X0, offset)
+        close_all(logistic_step(X, y, w, b), numpy_logistic_step(X, y, w, b), f"{offset}")
+        x = _at_offset(x0, offset)
+        close_all(step(x, t, W, bk), softmax_step(x, t, W, bk), what=f"softmax {offset}")
+    assert_dense(logistic_step.lower(X, y, w, b), "exp")
+    assert_dense(step.lower(x, t, W, bk), "exp")
+
+
 # ----------------------------------------------------------------------------- 5. threads
 def test_thread_counts_agree(monkeypatch):
     """LAZYARR_NUM_THREADS is read when a function compiles: one fresh jit per count."""
