@@ -63,6 +63,9 @@ def _forget(ref: _Ref, _remove=_remove_dead_weakref, _table=_table) -> None:
     _remove(_table, ref.key)
 
 
+_new = object.__new__
+
+
 def intern(
     op: Any,
     inputs: tuple[Node, ...],
@@ -79,7 +82,7 @@ def intern(
         node = ref()
         if node is not None:
             return node
-    node = Node.__new__(Node)
+    node = _new(Node)
     node.op = op
     node.inputs = inputs
     node.attrs = attrs
@@ -94,16 +97,29 @@ def intern(
     return node
 
 
+class _Unique(Node):
+    """A leaf that can equal no other node: its key is its buffer's identity.
+
+    Its inputs and location are the class's and its key is read when asked for: a
+    jitted function wraps each result in one, so building it is on every call's path.
+    """
+
+    __slots__ = ()
+    inputs = ()
+    loc = None
+
+    @property
+    def attrs(self) -> tuple:
+        return (("key", ("id", id(self.value))),)
+
+
 def unique(op: Any, shape: tuple, dtype: np.dtype, value: np.ndarray) -> Node:
     """A leaf that can equal no other node (a fresh buffer), so it skips the intern table."""
-    node = Node.__new__(Node)
+    node = _new(_Unique)
     node.op = op
-    node.inputs = ()
-    node.attrs = (("key", ("id", id(value))),)
     node.shape = shape
     node.size = value.size
     node.dtype = dtype
-    node.loc = None
     node.value = value
     return node
 

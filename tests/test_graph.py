@@ -31,6 +31,18 @@ def test_literals_are_interned_by_bits():
     assert xp.asarray(1.5)._node is not literal(x * 1.5)
 
 
+def test_each_users_buffer_is_a_leaf_of_its_own():
+    """Equal data, or the same data given twice, never merges: each is its own leaf,
+    keyed by its buffer, so an expression over two of them reads both."""
+    a, b = xp.asarray([1.0, 2.0]), xp.asarray([1.0, 2.0])
+    assert a._node is not b._node
+    assert a._node.inputs == () and a._node.loc is None
+    assert a._node.attrs != b._node.attrs
+    assert (a + b)._node.inputs == (a._node, b._node)
+    assert (a + b)._node is not (a + a)._node
+    np.testing.assert_array_equal(np.asarray(a + b), [2.0, 4.0])
+
+
 def test_nodes_are_released_when_unreferenced():
     x = xp.asarray(np.arange(5.0))
     gc.collect()

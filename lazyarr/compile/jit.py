@@ -573,7 +573,7 @@ def _mixed_key(args: tuple) -> tuple[Sequence, tuple | None]:
     """The values and the ``Jitted._fast`` key of positional NumPy arrays and Arrays;
     no key where another kind of argument is among them."""
     values = []
-    key: tuple = ()
+    key = []
     for a in args:
         kind = type(a)
         if kind is np.ndarray:
@@ -585,8 +585,9 @@ def _mixed_key(args: tuple) -> tuple[Sequence, tuple | None]:
         else:
             return args, None
         values.append(v)
-        key += (v.shape, v.dtype)
-    return values, key
+        key.append(v.shape)
+        key.append(v.dtype)
+    return values, tuple(key)
 
 
 def _fast_key(values: Sequence[np.ndarray]) -> tuple:
@@ -612,10 +613,12 @@ def _wrap(value: np.ndarray, inputs: Sequence[np.ndarray]) -> Array:
     return _fresh(value)
 
 
-def _fresh(value: np.ndarray) -> Array:
+def _fresh(value: np.ndarray, _new=object.__new__) -> Array:
     """A buffer no one else holds as an Array (read-only: Arrays are values)."""
     value.setflags(write=False)
-    return Array._new(unique(_CONSTANT, value.shape, value.dtype, value))
+    a = _new(Array)  # NOTE: ``Array._new`` inlined: every result of every call is one
+    a._node = unique(_CONSTANT, value.shape, value.dtype, value)
+    return a
 
 
 def _partition():
